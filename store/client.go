@@ -1,0 +1,49 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// Client is a registered OAuth client. Its secret is never stored, only
+// SecretHash, a keyed hash computed by the server.
+type Client struct {
+	ID         string
+	Name       string
+	SecretHash []byte
+	// PrevSecretHash and PrevSecretExpiresAt keep the previous secret valid
+	// for an overlap period after a rotation.
+	PrevSecretHash      []byte
+	PrevSecretExpiresAt time.Time
+	GrantTypes          []string
+	// Scopes are the scopes the client may request.
+	Scopes []string
+	// DefaultScopes are granted when a request names no scope; when empty,
+	// all of Scopes are granted.
+	DefaultScopes []string
+	Audience      []string
+	Roles         []string
+	// AccessTokenTTL and RefreshTokenTTL override the server defaults when
+	// non-zero.
+	AccessTokenTTL  time.Duration
+	RefreshTokenTTL time.Duration
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+}
+
+// ClientStore persists clients.
+type ClientStore interface {
+	// CreateClient stores c. ErrConflict if its ID or Name is taken.
+	CreateClient(ctx context.Context, c *Client) error
+	// GetClient returns the client with that ID, or ErrNotFound.
+	GetClient(ctx context.Context, id string) (*Client, error)
+	// ListClients returns up to limit clients ordered by ID, starting after
+	// the ID given as cursor ("" for the first page).
+	ListClients(ctx context.Context, after string, limit int) ([]Client, error)
+	// UpdateClient replaces every field of the stored client with c's,
+	// except ID and CreatedAt. ErrNotFound if it does not exist; ErrConflict
+	// if the new Name is taken by another client.
+	UpdateClient(ctx context.Context, c *Client) error
+	// DeleteClient removes the client, or returns ErrNotFound.
+	DeleteClient(ctx context.Context, id string) error
+}
