@@ -1,0 +1,172 @@
+package sqlstore
+
+import (
+	"context"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/tollgate/tollgate/store"
+)
+
+// clientRow is the live model of table clients (see migrationInitial for
+// its definition). Timestamps are set by the caller, never by GORM.
+type clientRow struct {
+	ID                  string     `gorm:"column:id;primaryKey"`
+	Name                string     `gorm:"column:name"`
+	SecretHash          []byte     `gorm:"column:secret_hash"`
+	PrevSecretHash      []byte     `gorm:"column:prev_secret_hash"`
+	PrevSecretExpiresAt *time.Time `gorm:"column:prev_secret_expires_at"`
+	GrantTypes          string     `gorm:"column:grant_types"`
+	Scopes              string     `gorm:"column:scopes"`
+	DefaultScopes       string     `gorm:"column:default_scopes"`
+	Audience            string     `gorm:"column:audience"`
+	Roles               string     `gorm:"column:roles"`
+	AccessTokenTTLNs    int64      `gorm:"column:access_token_ttl_ns"`
+	RefreshTokenTTLNs   int64      `gorm:"column:refresh_token_ttl_ns"`
+	CreatedAt           time.Time  `gorm:"column:created_at;autoCreateTime:false"`
+	UpdatedAt           time.Time  `gorm:"column:updated_at;autoUpdateTime:false"`
+}
+
+func (clientRow) TableName() string { return "clients" }
+
+func clientToRow(c *store.Client) clientRow {
+	return clientRow{
+		ID:                  c.ID,
+		Name:                c.Name,
+		SecretHash:          nonNilBytes(c.SecretHash),
+		PrevSecretHash:      cloneBytes(c.PrevSecretHash),
+		PrevSecretExpiresAt: dbNullTime(c.PrevSecretExpiresAt),
+		GrantTypes:          encodeList(c.GrantTypes),
+		Scopes:              encodeList(c.Scopes),
+		DefaultScopes:       encodeList(c.DefaultScopes),
+		Audience:            encodeList(c.Audience),
+		Roles:               encodeList(c.Roles),
+		AccessTokenTTLNs:    int64(c.AccessTokenTTL),
+		RefreshTokenTTLNs:   int64(c.RefreshTokenTTL),
+		CreatedAt:           dbTime(c.CreatedAt),
+		UpdatedAt:           dbTime(c.UpdatedAt),
+	}
+}
+
+func (r *clientRow) toClient() (*store.Client, error) {
+	var d listDecoder
+	c := &store.Client{
+		ID:                  r.ID,
+		Name:                r.Name,
+		SecretHash:          cloneBytes(r.SecretHash),
+		PrevSecretHash:      cloneBytes(r.PrevSecretHash),
+		PrevSecretExpiresAt: fromDBNullTime(r.PrevSecretExpiresAt),
+		GrantTypes:          d.list("grant_types", r.GrantTypes),
+		Scopes:              d.list("scopes", r.Scopes),
+		DefaultScopes:       d.list("default_scopes", r.DefaultScopes),
+		Audience:            d.list("audience", r.Audience),
+		Roles:               d.list("roles", r.Roles),
+		AccessTokenTTL:      time.Duration(r.AccessTokenTTLNs),
+		RefreshTokenTTL:     time.Duration(r.RefreshTokenTTLNs),
+		CreatedAt:           fromDBTime(r.CreatedAt),
+		UpdatedAt:           fromDBTime(r.UpdatedAt),
+	}
+	if d.err != nil {
+		return nil, d.err
+	}
+	return c, nil
+}
+
+// CreateClient stores c. ErrConflict if its ID or Name is taken.
+func (s *Store) CreateClient(ctx context.Context, c *store.Client) error {
+	row := clientToRow(c)
+	return s.write(ctx, "create client", func(tx *gorm.DB) error {
+		return tx.Create(&row).Error
+	})
+}
+
+// GetClient returns the client with that ID, or ErrNotFound.
+func (s *Store) GetClient(ctx context.Context, id string) (*store.Client, error) {
+	var row clientRow
+	if err := s.read(ctx).Where("id = ?", id).Take(&row).Error; err != nil {
+		return nil, wrapErr("get client", err)
+	}
+	c, err := row.toClient()
+	return c, wrapErr("get client", err)
+}
+
+// ListClients returns up to limit clients ordered by ID (byte order),
+// starting after the ID given as cursor ("" for the first page). A limit
+// of zero or less returns none.
+func (s *Store) ListClients(ctx context.Context, after string, limit int) ([]store.Client, error) {
+	if limit <= 0 {
+		return []store.Client{}, nil
+	}
+	var rows []clientRow
+	err := s.read(ctx).Where("id > ?", after).Order("id").Limit(limit).Find(&rows).Error
+	if err != nil {
+		return nil, wrapErr("list clients", err)
+	}
+	out := make([]store.Client, 0, len(rows))
+	for i := range rows {
+		c, err := rows[i].toClient()
+		if err != nil {
+			return nil, wrapErr("list clients", err)
+		}
+		out = append(out, *c)
+	}
+	return out, nil
+}
+
+// UpdateClient replaces every field of the stored client but ID and
+// CreatedAt. ErrNotFound if it does not exist; ErrConflict if the new Name
+// is taken by another client.
+func (s *Store) UpdateClient(ctx context.Context, c *store.Client) error {
+	row := clientToRow(c)
+	fields := map[string]any{
+		"name":                   row.Name,
+		"secret_hash":            row.SecretHash,
+		"prev_secret_hash":       row.PrevSecretHash,
+		"prev_secret_expires_at": row.PrevSecretExpiresAt,
+		"grant_types":            row.GrantTypes,
+		"scopes":                 row.Scopes,
+		"default_scopes":         row.DefaultScopes,
+		"audience":               row.Audience,
+		"roles":                  row.Roles,
+		"access_token_ttl_ns":    row.AccessTokenTTLNs,
+		"refresh_token_ttl_ns":   row.RefreshTokenTTLNs,
+		"updated_at":             row.UpdatedAt,
+	}
+	return s.write(ctx, "update client", func(tx *gorm.DB) error {
+		return updateByID(tx, &clientRow{}, row.ID, fields)
+	})
+}
+
+// DeleteClient removes the client, or returns ErrNotFound.
+func (s *Store) DeleteClient(ctx context.Context, id string) error {
+	return s.write(ctx, "delete client", func(tx *gorm.DB) error {
+		return deleteByID(tx, &clientRow{}, id)
+	})
+}
+
+// updateByID sets fields on the row of model's table with that id;
+// ErrNotFound when no row matched.
+func updateByID(tx *gorm.DB, model any, id string, fields map[string]any) error {
+	res := tx.Model(model).Where("id = ?", id).Updates(fields)
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
+// deleteByID deletes the row of model's table with that id; ErrNotFound
+// when there was none.
+func deleteByID(tx *gorm.DB, model any, id string) error {
+	res := tx.Where("id = ?", id).Delete(model)
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}

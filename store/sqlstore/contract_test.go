@@ -1,0 +1,38 @@
+package sqlstore_test
+
+import (
+	"testing"
+
+	"github.com/tollgate/tollgate/store"
+	"github.com/tollgate/tollgate/store/sqlstore"
+	"github.com/tollgate/tollgate/store/sqlstore/sqltest"
+	"github.com/tollgate/tollgate/store/storetest"
+)
+
+// backends lists the databases every test here runs against.
+var backends = []struct {
+	name string
+	open func(testing.TB) *sqlstore.Store
+}{
+	{"sqlite", sqltest.OpenSQLite},
+	{"postgres", sqltest.OpenPostgres},
+}
+
+func TestContract(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Run("Clients", func(t *testing.T) {
+				storetest.RunClients(t, func(t *testing.T) store.ClientStore { return b.open(t) })
+			})
+			t.Run("Users", func(t *testing.T) {
+				storetest.RunUsers(t, func(t *testing.T) store.UserStore { return b.open(t) })
+			})
+			t.Run("SigningKeys", func(t *testing.T) {
+				storetest.RunSigningKeys(t, func(t *testing.T) store.SigningKeyStore { return b.open(t) })
+			})
+			t.Run("RefreshTokens", func(t *testing.T) {
+				storetest.RunRefreshTokens(t, func(t *testing.T) store.RefreshTokenStore { return b.open(t) })
+			})
+		})
+	}
+}
