@@ -45,3 +45,27 @@ func (s *Store) Migrate(ctx context.Context) error {
 		return m.Migrate()
 	})
 }
+
+// Pending returns the IDs of the migrations not yet applied, in order. A
+// binary refuses to serve a schema that lacks its migrations, and tells the
+// operator to run them.
+func (s *Store) Pending(ctx context.Context) ([]string, error) {
+	db := s.read(ctx)
+	applied := map[string]bool{}
+	if db.Migrator().HasTable(migrationsTable) {
+		var ids []string
+		if err := db.Table(migrationsTable).Pluck("id", &ids).Error; err != nil {
+			return nil, wrapErr("list applied migrations", err)
+		}
+		for _, id := range ids {
+			applied[id] = true
+		}
+	}
+	var pending []string
+	for _, m := range migrations() {
+		if !applied[m.ID] {
+			pending = append(pending, m.ID)
+		}
+	}
+	return pending, nil
+}

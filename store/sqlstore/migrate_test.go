@@ -214,3 +214,22 @@ func mustDo(t *testing.T, what string, err error) {
 		t.Fatalf("%s: %v", what, err)
 	}
 }
+
+func TestPending(t *testing.T) {
+	ctx := context.Background()
+	s, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "p.db"), sqlstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	before, err := s.Pending(ctx)
+	if err != nil || !slices.Contains(before, "202611260001_initial") {
+		t.Fatalf("fresh database: pending %v, %v; want every migration", before, err)
+	}
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if after, err := s.Pending(ctx); err != nil || len(after) != 0 {
+		t.Fatalf("after Migrate: pending %v, %v", after, err)
+	}
+}
