@@ -1,0 +1,122 @@
+package server
+
+import (
+	"encoding/base64"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/tollgate/tollgate/server/oauth"
+)
+
+// maxFormBytes bounds an OAuth request body.
+const maxFormBytes = 64 << 10
+
+// parseForm reads an application/x-www-form-urlencoded body of at most
+// maxFormBytes and returns its parameters. RFC 6749 §3.2: a parameter sent
+// more than once is invalid_request.
+func parseForm(r *http.Request) (url.Values, error) {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/x-www-form-urlencoded" {
+		return nil, oauth.New(oauth.InvalidRequest, "the body must be sent as Content-Type: application/x-www-form-urlencoded")
+	}
+	if r.ContentLength > maxFormBytes {
+		return nil, errBodyTooLarge
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxFormBytes+1))
+	if err != nil {
+		return nil, oauth.New(oauth.InvalidRequest, "the request body could not be read")
+	}
+	if len(body) > maxFormBytes {
+		return nil, errBodyTooLarge
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return nil, oauth.New(oauth.InvalidRequest, "the body is not valid form encoding")
+	}
+	for k, v := range form {
+		if len(v) > 1 {
+			return nil, oauth.New(oauth.InvalidRequest, "parameter "+safeName(k)+" is repeated; send each parameter once")
+		}
+	}
+	return form, nil
+}
+
+var errBodyTooLarge = oauth.New(oauth.InvalidRequest, "the request body is larger than 64 KiB")
+
+// safeName quotes a client-supplied parameter name for an error message,
+// or names it generically if it is not short printable ASCII.
+func safeName(k string) string {
+	if len(k) > 40 {
+		return "(a long name)"
+	}
+	for i := 0; i < len(k); i++ {
+		if k[i] < 0x20 || k[i] > 0x7e || k[i] == '"' || k[i] == '\\' {
+			return "(a name with unusual characters)"
+		}
+	}
+	return `"` + k + `"`
+}
+
+// clientCredentials are the client's claimed identity and secret.
+type clientCredentials struct {
+	ID, Secret string
+	// Basic reports the credentials came in the Authorization header, so an
+	// invalid_client answer carries a WWW-Authenticate challenge.
+	Basic bool
+}
+
+var errBadBasic = oauth.New(oauth.InvalidClient, "the Authorization header must be: Basic base64(urlencode(client_id) \":\" urlencode(client_secret))")
+
+// extractClient reads client credentials from HTTP Basic (RFC 6749 §2.3.1,
+// id and secret form-encoded before base64) or from the body. A client must
+// use exactly one method.
+func extractClient(r *http.Request, form url.Values) (clientCredentials, error) {
+	hdr := r.Header.Values("Authorization")
+	switch len(hdr) {
+	case 0:
+		return clientCredentials{ID: form.Get("client_id"), Secret: form.Get("client_secret")}, nil
+	case 1:
+	default:
+		return clientCredentials{}, oauth.New(oauth.InvalidRequest, "send one Authorization header")
+	}
+	cc := clientCredentials{Basic: true}
+	id, secret, err := parseBasic(hdr[0])
+	if err != nil {
+		return cc, err
+	}
+	if form.Has("client_secret") {
+		return cc, oauth.New(oauth.InvalidRequest, "use one client authentication method: HTTP Basic or client_secret in the body, not both")
+	}
+	if form.Has("client_id") && form.Get("client_id") != id {
+		return cc, oauth.New(oauth.InvalidRequest, "client_id in the body differs from the one in the Authorization header")
+	}
+	cc.ID, cc.Secret = id, secret
+	return cc, nil
+}
+
+// parseBasic decodes an HTTP Basic credential. The scheme is
+// case-insensitive (RFC 9110 §11.1).
+func parseBasic(h string) (string, string, error) {
+	scheme, rest, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Basic") {
+		return "", "", errBadBasic
+	}
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(rest))
+	if err != nil {
+		return "", "", errBadBasic
+	}
+	encID, encSecret, ok := strings.Cut(string(raw), ":")
+	if !ok {
+		return "", "", errBadBasic
+	}
+	id, err1 := url.QueryUnescape(encID)
+	secret, err2 := url.QueryUnescape(encSecret)
+	if err := errors.Join(err1, err2); err != nil || id == "" {
+		return "", "", errBadBasic
+	}
+	return id, secret, nil
+}

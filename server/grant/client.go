@@ -1,0 +1,110 @@
+package grant
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/go-oauth2/oauth2/v4"
+	oerrors "github.com/go-oauth2/oauth2/v4/errors"
+
+	"github.com/tollgate/tollgate/server/oauth"
+	"github.com/tollgate/tollgate/store"
+)
+
+var errClientAuth = oauth.New(oauth.InvalidClient, "client authentication failed: check the client_id and client_secret")
+
+// Authenticate loads the client and checks its secret in constant time. An
+// unknown client costs the same hash work as a known one, so timing does
+// not reveal which client IDs exist.
+func (e *Engine) Authenticate(ctx context.Context, clientID, clientSecret string) (*store.Client, error) {
+	if clientID == "" {
+		return nil, oauth.New(oauth.InvalidClient, "client authentication is required: send client_id and client_secret with HTTP Basic or in the form body")
+	}
+	c, err := e.opts.Clients.GetClient(ctx, clientID)
+	if errors.Is(err, store.ErrNotFound) {
+		e.opts.Hasher.Dummy(clientSecret)
+		return nil, errClientAuth
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !e.verifySecret(c, clientSecret) {
+		return nil, errClientAuth
+	}
+	return c, nil
+}
+
+// verifySecret accepts the current secret, or the previous one during the
+// overlap period after a rotation. Both hashes are always computed.
+func (e *Engine) verifySecret(c *store.Client, s string) bool {
+	cur := e.opts.Hasher.Equal(c.SecretHash, s)
+	prev := false
+	if len(c.PrevSecretHash) > 0 {
+		prev = e.opts.Hasher.Equal(c.PrevSecretHash, s) && e.opts.Now().Before(c.PrevSecretExpiresAt)
+	}
+	return cur || prev
+}
+
+// clientInfo is the engine's ClientInfoHandler: it is the first hook the
+// engine runs, so the client is authenticated before anything else (in
+// particular before a user's password is checked).
+func (e *Engine) clientInfo(r *http.Request) (string, string, error) {
+	st := issuanceFrom(r.Context())
+	c, err := e.Authenticate(r.Context(), st.req.ClientID, st.req.ClientSecret)
+	if err != nil {
+		st.err = err
+		return "", "", oerrors.ErrInvalidClient
+	}
+	if !slices.Contains(c.GrantTypes, st.req.GrantType) {
+		st.err = oauth.New(oauth.UnauthorizedClient, "this client may not use the "+st.req.GrantType+" grant; add it to the client's grant types")
+		return "", "", oerrors.ErrUnauthorizedClient
+	}
+	st.client = c
+	return c.ID, st.req.ClientSecret, nil
+}
+
+// clientScope is the engine's ClientScopeHandler. It resolves the granted
+// scope and the client's token lifetime into the engine's request.
+func (e *Engine) clientScope(tgr *oauth2.TokenGenerateRequest) (bool, error) {
+	st := issuanceFrom(tgr.Request.Context())
+	scopes, err := resolveScope(tgr.Scope, st.client.Scopes, st.client.DefaultScopes)
+	if err != nil {
+		st.err = err
+		return false, nil
+	}
+	st.scopes = scopes
+	tgr.Scope = strings.Join(scopes, " ")
+	tgr.AccessTokenExp = e.accessTTL(st.client)
+	return true, nil
+}
+
+// clientStore hands the engine the client that clientInfo authenticated.
+// It answers only for that client: the engine never needs another.
+type clientStore struct{ e *Engine }
+
+func (cs clientStore) GetByID(ctx context.Context, id string) (oauth2.ClientInfo, error) {
+	st := issuanceFrom(ctx)
+	if st.client == nil || st.client.ID != id {
+		return nil, oerrors.ErrInvalidClient
+	}
+	return clientInfo{c: st.client, e: cs.e}, nil
+}
+
+// clientInfo adapts store.Client to the engine. GetSecret is empty: the
+// secret is never known, and the engine must use VerifyPassword.
+type clientInfo struct {
+	c *store.Client
+	e *Engine
+}
+
+func (ci clientInfo) GetID() string                { return ci.c.ID }
+func (ci clientInfo) GetSecret() string            { return "" }
+func (ci clientInfo) GetDomain() string            { return "" }
+func (ci clientInfo) IsPublic() bool               { return false }
+func (ci clientInfo) GetUserID() string            { return "" }
+func (ci clientInfo) VerifyPassword(s string) bool { return ci.e.verifySecret(ci.c, s) }
+
+var _ oauth2.ClientPasswordVerifier = clientInfo{}

@@ -1,0 +1,60 @@
+package grant
+
+import (
+	"context"
+	"errors"
+
+	oerrors "github.com/go-oauth2/oauth2/v4/errors"
+
+	"github.com/tollgate/tollgate/server/oauth"
+	"github.com/tollgate/tollgate/server/secret"
+	"github.com/tollgate/tollgate/store"
+)
+
+// maxPassword bounds the argon2id input; longer ones are refused unread.
+const maxPassword = 1024
+
+var errBadLogin = oauth.New(oauth.InvalidGrant, "the username or password is wrong, or the user is disabled")
+
+// passwordAuthorization is the engine's PasswordAuthorizationHandler
+// (RFC 6749 §4.3.2). The engine calls it after clientInfo has authenticated
+// the client. Unknown users cost one argon2id run too, so timing does not
+// reveal which usernames exist.
+func (e *Engine) passwordAuthorization(ctx context.Context, _, username, password string) (string, error) {
+	st := issuanceFrom(ctx)
+	if len(password) > maxPassword {
+		st.err = oauth.New(oauth.InvalidRequest, "password is too long")
+		return "", oerrors.ErrInvalidRequest
+	}
+	// Each argon2id run holds about 19 MiB: bound how many run at once so a
+	// burst of logins cannot exhaust memory.
+	select {
+	case e.argon <- struct{}{}:
+		defer func() { <-e.argon }()
+	case <-ctx.Done():
+		st.err = oauth.New(oauth.TemporarilyUnavailable, "too many concurrent logins; retry shortly")
+		return "", oerrors.ErrTemporarilyUnavailable
+	}
+	u, err := e.opts.Users.GetUserByUsername(ctx, username)
+	if errors.Is(err, store.ErrNotFound) {
+		secret.DummyPasswordVerify(password)
+		st.err = errBadLogin
+		return "", oerrors.ErrInvalidGrant
+	}
+	if err != nil {
+		st.err = err
+		return "", err
+	}
+	ok, err := secret.VerifyPassword(u.PasswordHash, password)
+	if err != nil {
+		// A stored hash we cannot read is our fault, not the client's.
+		st.err = err
+		return "", err
+	}
+	if !ok || u.Disabled {
+		st.err = errBadLogin
+		return "", oerrors.ErrInvalidGrant
+	}
+	st.user = u
+	return u.ID, nil
+}

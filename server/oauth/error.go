@@ -1,0 +1,37 @@
+// Package oauth holds the OAuth 2.0 error type shared by the token endpoint
+// and the grant engine adapter. It is a leaf: it imports nothing of Tollgate.
+package oauth
+
+// Error codes from RFC 6749 §5.2 and the registries that extend it.
+const (
+	InvalidRequest         = "invalid_request"
+	InvalidClient          = "invalid_client"
+	InvalidGrant           = "invalid_grant"
+	UnauthorizedClient     = "unauthorized_client"
+	UnsupportedGrantType   = "unsupported_grant_type"
+	InvalidScope           = "invalid_scope"
+	ServerError            = "server_error"
+	TemporarilyUnavailable = "temporarily_unavailable"
+	UnsupportedTokenType   = "unsupported_token_type"
+	InvalidTarget          = "invalid_target"
+)
+
+// Error is an OAuth error response (RFC 6749 §5.2). Description is sent to
+// the client, so it must never carry a secret or an internal cause.
+type Error struct {
+	Code        string
+	Description string
+}
+
+// Error implements error.
+func (e *Error) Error() string {
+	if e.Description == "" {
+		return e.Code
+	}
+	return e.Code + ": " + e.Description
+}
+
+// New returns an *Error with the given code and description.
+func New(code, description string) *Error {
+	return &Error{Code: code, Description: description}
+}

@@ -1,0 +1,137 @@
+package registry
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/tollgate/tollgate/server/grant"
+	"github.com/tollgate/tollgate/server/secret"
+	"github.com/tollgate/tollgate/store"
+)
+
+// Limits on client fields.
+const (
+	maxNameLen  = 200
+	maxListLen  = 64
+	maxValueLen = 200
+	minTokenTTL = time.Minute
+	maxTokenTTL = 24 * time.Hour
+)
+
+// ClientSpec is what a caller may set on a client.
+type ClientSpec struct {
+	Name            string
+	GrantTypes      []string
+	Scopes          []string
+	DefaultScopes   []string
+	Audience        []string
+	Roles           []string
+	AccessTokenTTL  time.Duration
+	RefreshTokenTTL time.Duration
+}
+
+// CreateClient validates spec, generates the client's ID and secret, and
+// stores the client with only the secret's hash. The secret is returned
+// once and cannot be recovered later.
+func (r *Registry) CreateClient(ctx context.Context, spec ClientSpec) (*store.Client, string, error) {
+	if len(spec.GrantTypes) == 0 {
+		spec.GrantTypes = []string{grant.ClientCredentials}
+	}
+	if err := validateClient(spec); err != nil {
+		return nil, "", err
+	}
+	sec := secret.Generate(secret.ClientSecretPrefix)
+	now := r.now().UTC()
+	c := &store.Client{
+		ID:              secret.NewID(secret.ClientIDPrefix),
+		Name:            spec.Name,
+		SecretHash:      r.hasher.Hash(sec),
+		GrantTypes:      spec.GrantTypes,
+		Scopes:          spec.Scopes,
+		DefaultScopes:   spec.DefaultScopes,
+		Audience:        spec.Audience,
+		Roles:           spec.Roles,
+		AccessTokenTTL:  spec.AccessTokenTTL,
+		RefreshTokenTTL: spec.RefreshTokenTTL,
+		CreatedAt:       now,
+		UpdatedAt:       now,
+	}
+	if err := r.clients.CreateClient(ctx, c); err != nil {
+		return nil, "", conflict(err, "name", "client name "+spec.Name)
+	}
+	return c, sec, nil
+}
+
+func validateClient(s ClientSpec) error {
+	var v ValidationError
+	if s.Name == "" || len(s.Name) > maxNameLen {
+		v.add("name", "must be 1 to %d characters", maxNameLen)
+	}
+	for _, gt := range s.GrantTypes {
+		if !slices.Contains(grant.Supported, gt) {
+			v.add("grant_types", "unknown grant type %q; use client_credentials, password or refresh_token", printable(gt))
+		}
+	}
+	if slices.Contains(s.GrantTypes, grant.RefreshToken) && !slices.Contains(s.GrantTypes, grant.Password) {
+		v.add("grant_types", "refresh_token is only useful with password: client_credentials never returns a refresh token (RFC 6749 §4.4.3)")
+	}
+	checkScopes(&v, "scopes", s.Scopes)
+	checkScopes(&v, "default_scopes", s.DefaultScopes)
+	for _, d := range s.DefaultScopes {
+		if !slices.Contains(s.Scopes, d) {
+			v.add("default_scopes", "%q is not among the client's scopes", printable(d))
+		}
+	}
+	checkValues(&v, "audience", s.Audience)
+	checkValues(&v, "roles", s.Roles)
+	checkTTL(&v, "access_token_ttl", s.AccessTokenTTL, minTokenTTL, maxTokenTTL)
+	checkTTL(&v, "refresh_token_ttl", s.RefreshTokenTTL, minTokenTTL, 365*24*time.Hour)
+	return v.err()
+}
+
+func checkScopes(v *ValidationError, field string, scopes []string) {
+	if len(scopes) > maxListLen {
+		v.add(field, "at most %d values", maxListLen)
+		return
+	}
+	for _, s := range scopes {
+		got, err := grant.ParseScope(s)
+		if err != nil || len(got) != 1 || len(s) > maxValueLen {
+			v.add(field, "%q is not a valid scope: use printable ASCII without spaces, quotes or backslashes", printable(s))
+		}
+	}
+}
+
+func checkValues(v *ValidationError, field string, vals []string) {
+	if len(vals) > maxListLen {
+		v.add(field, "at most %d values", maxListLen)
+		return
+	}
+	for _, s := range vals {
+		if s == "" || len(s) > maxValueLen || printable(s) != s {
+			v.add(field, "values must be 1 to %d printable characters", maxValueLen)
+			return
+		}
+	}
+}
+
+func checkTTL(v *ValidationError, field string, d, lo, hi time.Duration) {
+	if d != 0 && (d < lo || d > hi) {
+		v.add(field, "must be between %s and %s (or 0 for the server default)", lo, hi)
+	}
+}
+
+// printable returns s if it is short printable ASCII, else a placeholder,
+// so that error messages never echo control bytes.
+func printable(s string) string {
+	if len(s) > maxValueLen {
+		return "(too long)"
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return "(unprintable)"
+		}
+	}
+	return s
+}

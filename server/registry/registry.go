@@ -1,0 +1,83 @@
+// Package registry creates and changes clients and users: the rules that
+// the CLI (working on the database directly) and the admin API share.
+// Secrets are generated here, returned once, and only their hashes stored.
+package registry
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/tollgate/tollgate/server/secret"
+	"github.com/tollgate/tollgate/store"
+)
+
+// FieldError is one invalid input field.
+type FieldError struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// ValidationError lists every invalid field of one request.
+type ValidationError struct {
+	Fields []FieldError
+}
+
+// Error implements error.
+func (e *ValidationError) Error() string {
+	msgs := make([]string, len(e.Fields))
+	for i, f := range e.Fields {
+		msgs[i] = f.Field + ": " + f.Message
+	}
+	return "invalid input: " + strings.Join(msgs, "; ")
+}
+
+func (e *ValidationError) add(field, format string, args ...any) {
+	e.Fields = append(e.Fields, FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+}
+
+func (e *ValidationError) err() error {
+	if len(e.Fields) == 0 {
+		return nil
+	}
+	return e
+}
+
+// Registry creates and changes clients and users.
+type Registry struct {
+	clients store.ClientStore
+	users   store.UserStore
+	hasher  *secret.Hasher
+	now     func() time.Time
+	log     *slog.Logger
+}
+
+// Options configure a Registry.
+type Options struct {
+	Clients store.ClientStore
+	Users   store.UserStore
+	Hasher  *secret.Hasher
+	Now     func() time.Time
+	Logger  *slog.Logger
+}
+
+// New builds a Registry.
+func New(o Options) *Registry {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Registry{clients: o.Clients, users: o.Users, hasher: o.Hasher, now: o.Now, log: o.Logger}
+}
+
+// conflict turns store.ErrConflict into a field error that says what to do.
+func conflict(err error, field, what string) error {
+	if errors.Is(err, store.ErrConflict) {
+		return &ValidationError{Fields: []FieldError{{Field: field, Message: what + " is already taken; choose another"}}}
+	}
+	return err
+}

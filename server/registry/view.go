@@ -1,0 +1,68 @@
+package registry
+
+import (
+	"strings"
+	"time"
+
+	"github.com/tollgate/tollgate/store"
+)
+
+// ClientView is a client as shown to admins, with RFC 7591 field names
+// where they exist. It never carries the secret's hash.
+type ClientView struct {
+	ClientID   string   `json:"client_id"`
+	ClientName string   `json:"client_name"`
+	GrantTypes []string `json:"grant_types"`
+	// Scope is space-delimited, as in RFC 7591 §2.
+	Scope                   string    `json:"scope"`
+	DefaultScope            string    `json:"default_scope,omitempty"`
+	TokenEndpointAuthMethod string    `json:"token_endpoint_auth_method"`
+	Audience                []string  `json:"audience"`
+	Roles                   []string  `json:"roles"`
+	AccessTokenTTL          int64     `json:"access_token_ttl"`
+	RefreshTokenTTL         int64     `json:"refresh_token_ttl"`
+	CreatedAt               time.Time `json:"created_at"`
+	UpdatedAt               time.Time `json:"updated_at"`
+}
+
+// ViewClient returns c as shown to admins. TTLs are in seconds; 0 means the
+// server default.
+func ViewClient(c *store.Client) ClientView {
+	return ClientView{
+		ClientID:                c.ID,
+		ClientName:              c.Name,
+		GrantTypes:              nonNil(c.GrantTypes),
+		Scope:                   strings.Join(c.Scopes, " "),
+		DefaultScope:            strings.Join(c.DefaultScopes, " "),
+		TokenEndpointAuthMethod: "client_secret_basic",
+		Audience:                nonNil(c.Audience),
+		Roles:                   nonNil(c.Roles),
+		AccessTokenTTL:          int64(c.AccessTokenTTL / time.Second),
+		RefreshTokenTTL:         int64(c.RefreshTokenTTL / time.Second),
+		CreatedAt:               c.CreatedAt,
+		UpdatedAt:               c.UpdatedAt,
+	}
+}
+
+// UserView is a user as shown to admins, without the password hash.
+type UserView struct {
+	ID        string    `json:"id"`
+	Username  string    `json:"username"`
+	Roles     []string  `json:"roles"`
+	Disabled  bool      `json:"disabled"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// ViewUser returns u as shown to admins.
+func ViewUser(u *store.User) UserView {
+	return UserView{ID: u.ID, Username: u.Username, Roles: nonNil(u.Roles), Disabled: u.Disabled, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
+}
+
+// nonNil makes an empty list encode as [] rather than null.
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}

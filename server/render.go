@@ -1,0 +1,68 @@
+package server
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/tollgate/tollgate/server/oauth"
+	"github.com/tollgate/tollgate/store"
+)
+
+// realm is sent in WWW-Authenticate challenges.
+const realm = "tollgate"
+
+// status maps an OAuth error code to its HTTP status (RFC 6749 §5.2).
+func status(e *oauth.Error) int {
+	switch e.Code {
+	case oauth.InvalidClient:
+		return http.StatusUnauthorized
+	case oauth.TemporarilyUnavailable:
+		return http.StatusServiceUnavailable
+	case oauth.ServerError:
+		return http.StatusInternalServerError
+	}
+	return http.StatusBadRequest
+}
+
+// renderOAuthError writes err as an RFC 6749 §5.2 response. An error that is
+// not an *oauth.Error is the server's: its cause is logged, never sent, and
+// the client gets server_error (or temporarily_unavailable when a store is
+// down, so it retries instead of discarding its credentials).
+func renderOAuthError(c *gin.Context, log *slog.Logger, err error, usedBasic bool) {
+	var oe *oauth.Error
+	if !errors.As(err, &oe) {
+		if errors.Is(err, store.ErrUnavailable) {
+			log.LogAttrs(c.Request.Context(), slog.LevelWarn, "store unavailable", slog.String("error", err.Error()), requestID(c))
+			oe = oauth.New(oauth.TemporarilyUnavailable, "the service is temporarily unavailable; retry shortly")
+			c.Header("Retry-After", "1")
+		} else {
+			log.LogAttrs(c.Request.Context(), slog.LevelError, "server error", slog.String("error", err.Error()), requestID(c))
+			oe = oauth.New(oauth.ServerError, "internal error; it has been logged")
+		}
+	}
+	c.Set(ctxErrorCode, oe.Code)
+	if oe.Code == oauth.InvalidClient && usedBasic {
+		c.Header("WWW-Authenticate", `Basic realm="`+realm+`", error="invalid_client"`)
+	}
+	noStore(c)
+	c.JSON(status(oe), gin.H{"error": oe.Code, "error_description": oe.Description})
+}
+
+// noStore marks a response as holding credentials (RFC 6749 §5.1).
+func noStore(c *gin.Context) {
+	h := c.Writer.Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
+}
+
+func notFound(c *gin.Context) {
+	c.JSON(http.StatusNotFound, gin.H{"error": "not_found", "error_description": "no such endpoint; see " + pathMetadata})
+}
+
+func methodNotAllowed(c *gin.Context) {
+	noStore(c)
+	c.JSON(http.StatusMethodNotAllowed, gin.H{"error": oauth.InvalidRequest, "error_description": "method " + c.Request.Method + " is not allowed here; see the Allow header"})
+}

@@ -1,0 +1,63 @@
+// Package server is Tollgate's HTTP layer (Gin). It depends on store
+// interfaces and on the grant engine adapter, never on a database driver.
+package server
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"sync"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/tollgate/tollgate/server/grant"
+	"github.com/tollgate/tollgate/store"
+)
+
+// TokenIssuer runs token requests; *grant.Engine implements it.
+type TokenIssuer interface {
+	Token(ctx context.Context, req *grant.Request) (*grant.Token, error)
+}
+
+// KeySet publishes the signing keys; *keys.Manager implements it.
+type KeySet interface {
+	// JWKS returns the JSON Web Key Set document, ready to serve.
+	JWKS() []byte
+}
+
+// Check is one readiness probe, e.g. a database ping.
+type Check struct {
+	Name string
+	Func func(ctx context.Context) error
+}
+
+// Deps are what the handlers need.
+type Deps struct {
+	Issuer  string
+	Tokens  TokenIssuer
+	Keys    KeySet
+	Clients store.ClientStore
+	// Checks run on GET /readyz.
+	Checks []Check
+	Logger *slog.Logger
+}
+
+var releaseMode sync.Once
+
+// New returns the HTTP handler serving every Tollgate endpoint.
+func New(d Deps) http.Handler {
+	releaseMode.Do(func() { gin.SetMode(gin.ReleaseMode) })
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	r.RedirectTrailingSlash = false
+	r.RedirectFixedPath = false
+	r.ContextWithFallback = false
+	r.Use(requestLog(d.Logger), recovery(d.Logger))
+	r.NoRoute(notFound)
+	r.NoMethod(methodNotAllowed)
+	routes(r, d)
+	return r
+}

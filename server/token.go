@@ -1,0 +1,70 @@
+package server
+
+import (
+	"log/slog"
+	"net/http"
+	"slices"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/tollgate/tollgate/server/grant"
+	"github.com/tollgate/tollgate/server/oauth"
+)
+
+// tokenResponse is RFC 6749 §5.1.
+type tokenResponse struct {
+	AccessToken  string `json:"access_token"`
+	TokenType    string `json:"token_type"`
+	ExpiresIn    int64  `json:"expires_in"`
+	RefreshToken string `json:"refresh_token,omitempty"`
+	Scope        string `json:"scope,omitempty"`
+}
+
+// tokenHandler serves POST /oauth2/token. The client authenticates with
+// HTTP Basic or form credentials; the engine checks them.
+func tokenHandler(tokens TokenIssuer, log *slog.Logger) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		usedBasic := len(c.Request.Header.Values("Authorization")) > 0
+		req, err := tokenRequest(c.Request)
+		if err != nil {
+			renderOAuthError(c, log, err, usedBasic)
+			return
+		}
+		c.Set(ctxClientID, req.ClientID)
+		c.Set(ctxGrantType, req.GrantType)
+		tok, err := tokens.Token(c.Request.Context(), req)
+		if err != nil {
+			renderOAuthError(c, log, err, usedBasic)
+			return
+		}
+		c.Set(ctxJTI, tok.JTI)
+		noStore(c)
+		c.JSON(http.StatusOK, tokenResponse{
+			AccessToken:  tok.AccessToken,
+			TokenType:    tok.TokenType,
+			ExpiresIn:    tok.ExpiresIn,
+			RefreshToken: tok.RefreshToken,
+			Scope:        tok.Scope,
+		})
+	}
+}
+
+// tokenRequest validates the transport-level parts of a token request.
+func tokenRequest(r *http.Request) (*grant.Request, error) {
+	form, err := parseForm(r)
+	if err != nil {
+		return nil, err
+	}
+	cc, err := extractClient(r, form)
+	if err != nil {
+		return nil, err
+	}
+	gt := form.Get("grant_type")
+	if gt == "" {
+		return nil, oauth.New(oauth.InvalidRequest, "grant_type is required")
+	}
+	if !slices.Contains(grant.Supported, gt) {
+		return nil, oauth.New(oauth.UnsupportedGrantType, "supported grant types: client_credentials, password, refresh_token")
+	}
+	return &grant.Request{GrantType: gt, ClientID: cc.ID, ClientSecret: cc.Secret, Form: form}, nil
+}
