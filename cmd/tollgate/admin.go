@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/tollgate/tollgate/server/keys"
+	"github.com/tollgate/tollgate/server/registry"
+	"github.com/tollgate/tollgate/server/secret"
+	"github.com/tollgate/tollgate/store/sqlstore"
+)
+
+// admin is what the client and user commands work with: the database,
+// opened directly, so the first client can be made before any admin
+// credentials exist.
+type admin struct {
+	sql      *sqlstore.Store
+	registry *registry.Registry
+}
+
+// openAdmin opens the configured database for an admin command.
+func (e *env) openAdmin(ctx context.Context) (*admin, error) {
+	cfg, err := e.loadConfig()
+	if err != nil {
+		return nil, err
+	}
+	// Admin commands print their results; only warnings go to the log.
+	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: max(slog.LevelWarn, cfg.Log.SlogLevel())}))
+	master, err := masterKey(cfg)
+	if err != nil {
+		return nil, err
+	}
+	sq, err := openSQL(ctx, cfg, log, false)
+	if err != nil {
+		return nil, err
+	}
+	hasher := secret.NewHasher(keys.Derive(master, keys.PurposeClientSecretPepper))
+	return &admin{sql: sq, registry: registry.New(registry.Options{Clients: sq, Users: sq, Hasher: hasher, Logger: log})}, nil
+}
+
+func (a *admin) Close() error { return a.sql.Close() }
+
+// writeJSON prints v as indented JSON.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// writeTable prints rows under a header, aligned in columns.
+func writeTable(w io.Writer, header []string, rows [][]string) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, strings.Join(header, "\t"))
+	for _, r := range rows {
+		fmt.Fprintln(tw, strings.Join(r, "\t"))
+	}
+	return tw.Flush()
+}
+
+// splitList reads a list flag written with commas or spaces.
+func splitList(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' })
+}
+
+// orDash shows an empty value as "-" in tables.
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

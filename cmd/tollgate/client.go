@@ -1,0 +1,186 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tollgate/tollgate/server/registry"
+	"github.com/tollgate/tollgate/store"
+)
+
+func clientCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{Use: "client", Short: "Manage OAuth clients (directly in the configured database)"}
+	cmd.AddCommand(clientCreateCmd(e), clientListCmd(e), clientShowCmd(e), clientDeleteCmd(e))
+	return cmd
+}
+
+// createdClient is printed once by client create: the only time the secret
+// is ever shown.
+type createdClient struct {
+	ClientSecret string `json:"client_secret"`
+	registry.ClientView
+}
+
+func clientCreateCmd(e *env) *cobra.Command {
+	var (
+		spec                              registry.ClientSpec
+		grantTypes, scopes, defaultScopes string
+		audience, roles                   string
+		asJSON                            bool
+	)
+	cmd := &cobra.Command{
+		Use:   "create --name NAME",
+		Short: "Register a client and print its secret (shown once)",
+		Example: `  tollgate client create --name billing-sync --scopes "invoices:read invoices:write"
+  tollgate client create --name web --grant-types password,refresh_token --scopes profile --roles admin --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			a, err := e.openAdmin(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			spec.GrantTypes = splitList(grantTypes)
+			spec.Scopes = strings.Fields(scopes)
+			spec.DefaultScopes = strings.Fields(defaultScopes)
+			spec.Audience = splitList(audience)
+			spec.Roles = splitList(roles)
+			c, sec, err := a.registry.CreateClient(cmd.Context(), spec)
+			if err != nil {
+				return err
+			}
+			out := createdClient{ClientSecret: sec, ClientView: registry.ViewClient(c)}
+			if asJSON {
+				return writeJSON(e.stdout, out)
+			}
+			fmt.Fprintf(e.stdout, "client_id:     %s\nclient_secret: %s\n", c.ID, sec)
+			fmt.Fprintf(e.stdout, "grant_types:   %s\nscope:         %s\n", strings.Join(c.GrantTypes, ","), orDash(out.Scope))
+			_, err = fmt.Fprintln(e.stderr, "Store the secret now: it is not kept and cannot be shown again.")
+			return err
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&spec.Name, "name", "", "unique client name (required)")
+	f.StringVar(&grantTypes, "grant-types", "client_credentials", "comma-separated: client_credentials, password, refresh_token")
+	f.StringVar(&scopes, "scopes", "", `space-separated scopes the client may request, e.g. "orders:read orders:write"`)
+	f.StringVar(&defaultScopes, "default-scopes", "", "scopes granted when a request names none (default: all of --scopes)")
+	f.StringVar(&audience, "audience", "", "comma-separated token audience (default: the server's)")
+	f.StringVar(&roles, "roles", "", "comma-separated roles put in client_credentials tokens")
+	f.DurationVar(&spec.AccessTokenTTL, "access-token-ttl", 0, "access-token lifetime, e.g. 5m (default: the server's)")
+	f.DurationVar(&spec.RefreshTokenTTL, "refresh-token-ttl", 0, "refresh-token lifetime, e.g. 720h (default: the server's)")
+	f.BoolVar(&asJSON, "json", false, "print JSON for scripts")
+	_ = cmd.MarkFlagRequired("name")
+	return cmd
+}
+
+func clientListCmd(e *env) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List clients",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			a, err := e.openAdmin(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			views := []registry.ClientView{}
+			for after := ""; ; {
+				page, err := a.sql.ListClients(cmd.Context(), after, 200)
+				if err != nil {
+					return err
+				}
+				for i := range page {
+					views = append(views, registry.ViewClient(&page[i]))
+				}
+				if len(page) < 200 {
+					break
+				}
+				after = page[len(page)-1].ID
+			}
+			if asJSON {
+				return writeJSON(e.stdout, views)
+			}
+			rows := make([][]string, len(views))
+			for i, v := range views {
+				rows[i] = []string{v.ClientID, v.ClientName, strings.Join(v.GrantTypes, ","), orDash(v.Scope), v.CreatedAt.Format(time.RFC3339)}
+			}
+			return writeTable(e.stdout, []string{"CLIENT_ID", "NAME", "GRANT_TYPES", "SCOPE", "CREATED"}, rows)
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON for scripts")
+	return cmd
+}
+
+func clientShowCmd(e *env) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "show CLIENT_ID",
+		Short: "Show one client",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			a, err := e.openAdmin(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			c, err := a.sql.GetClient(cmd.Context(), args[0])
+			if errors.Is(err, store.ErrNotFound) {
+				return fmt.Errorf("no client %q; list them with: tollgate client list", args[0])
+			}
+			if err != nil {
+				return err
+			}
+			v := registry.ViewClient(c)
+			if asJSON {
+				return writeJSON(e.stdout, v)
+			}
+			return writeTable(e.stdout, []string{"FIELD", "VALUE"}, [][]string{
+				{"client_id", v.ClientID}, {"client_name", v.ClientName},
+				{"grant_types", strings.Join(v.GrantTypes, ",")}, {"scope", orDash(v.Scope)},
+				{"default_scope", orDash(v.DefaultScope)}, {"audience", orDash(strings.Join(v.Audience, ","))},
+				{"roles", orDash(strings.Join(v.Roles, ","))},
+				{"access_token_ttl", ttlText(c.AccessTokenTTL)}, {"refresh_token_ttl", ttlText(c.RefreshTokenTTL)},
+				{"created_at", v.CreatedAt.Format(time.RFC3339)},
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON for scripts")
+	return cmd
+}
+
+func clientDeleteCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "delete CLIENT_ID",
+		Short: "Delete a client; its secret stops working at once",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			a, err := e.openAdmin(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			err = a.sql.DeleteClient(cmd.Context(), args[0])
+			if errors.Is(err, store.ErrNotFound) {
+				return fmt.Errorf("no client %q; list them with: tollgate client list", args[0])
+			}
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(e.stdout, "deleted client %s\n", args[0])
+			return err
+		},
+	}
+}
+
+func ttlText(d time.Duration) string {
+	if d == 0 {
+		return "server default"
+	}
+	return d.String()
+}

@@ -1,0 +1,232 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/tollgate/tollgate/config"
+	"github.com/tollgate/tollgate/store/redisstore/redistest"
+	"github.com/tollgate/tollgate/store/sqlstore/sqltest"
+)
+
+// backend names a storage setup the end-to-end tests run against.
+type backend string
+
+const (
+	embedded      backend = "embedded"
+	postgresRedis backend = "postgres+redis"
+)
+
+// backends lists the setups every end-to-end test runs on. PostgreSQL and
+// Redis come from TOLLGATE_TEST_DATABASE_URL and TOLLGATE_TEST_REDIS_URL;
+// without them the second setup skips locally and fails in CI.
+var backends = []backend{embedded, postgresRedis}
+
+// testEnv is one configured Tollgate: its environment variables, as a user
+// would set them, and a running server once started.
+type testEnv struct {
+	t    *testing.T
+	vars map[string]string
+	srv  *httptest.Server
+	svc  *service
+	logs *bytes.Buffer
+	addr string
+}
+
+// newTestEnv prepares the configuration for b with isolated storage.
+func newTestEnv(t *testing.T, b backend) *testEnv {
+	t.Helper()
+	vars := map[string]string{
+		"TOLLGATE_LOG_LEVEL": "debug",
+	}
+	switch b {
+	case embedded:
+		vars["TOLLGATE_DATABASE_URL"] = "sqlite:" + filepath.Join(t.TempDir(), "tollgate.db")
+	case postgresRedis:
+		pgURL, _ := sqltest.PostgresURL(t)
+		vars["TOLLGATE_DATABASE_URL"] = pgURL
+		vars["TOLLGATE_REDIS_URL"] = redistest.URL(t)
+		vars["TOLLGATE_REDIS_PREFIX"] = "tgtest:" + randHex(8) + ":"
+		vars["TOLLGATE_MASTER_KEY"] = newMasterKey()
+		t.Cleanup(func() { deleteRedisPrefix(t, vars["TOLLGATE_REDIS_URL"], vars["TOLLGATE_REDIS_PREFIX"]) })
+	}
+	return &testEnv{t: t, vars: vars, logs: &bytes.Buffer{}}
+}
+
+func (e *testEnv) getenv(k string) string { return e.vars[k] }
+
+// cli runs a tollgate command as a user would, returning its stdout.
+func (e *testEnv) cli(stdin string, args ...string) (string, error) {
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), args, e.getenv, strings.NewReader(stdin), &out, &errOut)
+	return out.String(), err
+}
+
+// mustCLI runs a command that must succeed.
+func (e *testEnv) mustCLI(stdin string, args ...string) string {
+	e.t.Helper()
+	out, err := e.cli(stdin, args...)
+	if err != nil {
+		e.t.Fatalf("tollgate %s: %v", strings.Join(args, " "), err)
+	}
+	return out
+}
+
+// start wires the service from the environment and serves it over real
+// HTTP. Its issuer is the test server's URL.
+func (e *testEnv) start() *httptest.Server {
+	e.t.Helper()
+	if e.vars["TOLLGATE_DATABASE_URL"] != "" && strings.HasPrefix(e.vars["TOLLGATE_DATABASE_URL"], "postgres") {
+		e.mustCLI("", "migrate")
+	}
+	srv := httptest.NewUnstartedServer(nil)
+	if e.addr != "" {
+		// A restart: listen where the previous process did, so the issuer
+		// (which is the URL) stays the same.
+		srv.Listener.Close()
+		ln, err := net.Listen("tcp", e.addr)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		srv.Listener = ln
+	}
+	srv.Start()
+	e.addr = srv.Listener.Addr().String()
+	e.vars["TOLLGATE_ISSUER"] = srv.URL
+	cfg, err := config.Load("", e.getenv)
+	if err == nil {
+		err = cfg.Validate()
+	}
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	log := slog.New(slog.NewJSONHandler(&lockedWriter{w: e.logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	svc, err := newService(context.Background(), cfg, log)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	srv.Config.Handler = svc.handler
+	e.srv, e.svc = srv, svc
+	e.t.Cleanup(e.stop)
+	return srv
+}
+
+// stop closes the server and the stores, as a process exit would.
+func (e *testEnv) stop() {
+	if e.srv != nil {
+		e.srv.Close()
+		e.srv = nil
+	}
+	if e.svc != nil {
+		e.svc.Close()
+		e.svc = nil
+	}
+}
+
+// newClient creates a client with the CLI and returns its id and secret.
+func (e *testEnv) newClient(args ...string) (id, secret string) {
+	e.t.Helper()
+	out := e.mustCLI("", append([]string{"client", "create", "--json"}, args...)...)
+	var c struct {
+		ClientID     string `json:"client_id"`
+		ClientSecret string `json:"client_secret"`
+	}
+	if err := json.Unmarshal([]byte(out), &c); err != nil || c.ClientID == "" || c.ClientSecret == "" {
+		e.t.Fatalf("client create printed %q (%v)", out, err)
+	}
+	return c.ClientID, c.ClientSecret
+}
+
+// response is a decoded HTTP response.
+type response struct {
+	status int
+	header http.Header
+	body   map[string]any
+	raw    string
+}
+
+// postForm sends a token-endpoint style request.
+func (e *testEnv) post(path string, form url.Values, header http.Header) response {
+	e.t.Helper()
+	req, err := http.NewRequest(http.MethodPost, e.srv.URL+path, strings.NewReader(form.Encode()))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for k, vs := range header {
+		req.Header[k] = vs
+	}
+	return e.do(req)
+}
+
+func (e *testEnv) do(req *http.Request) response {
+	e.t.Helper()
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	r := response{status: res.StatusCode, header: res.Header, raw: string(raw)}
+	_ = json.Unmarshal(raw, &r.body)
+	return r
+}
+
+func basic(id, secret string) http.Header {
+	v := base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(id) + ":" + url.QueryEscape(secret)))
+	return http.Header{"Authorization": {"Basic " + v}}
+}
+
+func newMasterKey() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return base64.StdEncoding.EncodeToString(b)
+}
+
+func randHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func deleteRedisPrefix(t *testing.T, rawURL, prefix string) {
+	opt, err := redis.ParseURL(rawURL)
+	if err != nil {
+		return
+	}
+	c := redis.NewClient(opt)
+	defer c.Close()
+	ctx := context.Background()
+	iter := c.Scan(ctx, 0, prefix+"*", 500).Iterator()
+	for iter.Next(ctx) {
+		c.Del(ctx, iter.Val())
+	}
+}
+
+// lockedWriter lets concurrent handlers log into one buffer.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  *bytes.Buffer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}

@@ -1,0 +1,52 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tollgate/tollgate/config"
+)
+
+// env is what a command may touch of the outside world.
+type env struct {
+	getenv         func(string) string
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	configPath     string
+}
+
+func newRoot(e *env) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "tollgate",
+		Short:         "Tollgate: OAuth2 tokens for machine clients and APIs",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().StringVar(&e.configPath, "config", "", "YAML configuration file (TOLLGATE_* variables override it)")
+	root.AddCommand(serveCmd(e), migrateCmd(e), clientCmd(e), userCmd(e), versionCmd(e))
+	return root
+}
+
+// loadConfig reads and validates the configuration, listing every problem.
+func (e *env) loadConfig() (config.Config, error) {
+	cfg, err := config.Load(e.configPath, e.getenv)
+	if err != nil {
+		return cfg, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, fmt.Errorf("invalid configuration:\n%w", err)
+	}
+	return cfg, nil
+}
+
+// logger builds the process logger from the configuration.
+func (e *env) logger(cfg config.Config) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.Log.SlogLevel()}
+	if cfg.Log.Format == "text" {
+		return slog.New(slog.NewTextHandler(e.stderr, opts))
+	}
+	return slog.New(slog.NewJSONHandler(e.stderr, opts))
+}

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tollgate/tollgate/config"
+)
+
+func serveCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "serve",
+		Short: "Run the token service",
+		Long: `Run the token service.
+
+With no configuration it serves on 127.0.0.1:8080 from an embedded SQLite
+database (tollgate.db, migrated automatically) and keeps its master key in
+tollgate.key beside it. Set TOLLGATE_DATABASE_URL=postgres://… and
+TOLLGATE_REDIS_URL=redis://… for production (run 'tollgate migrate' first).
+See docs/CONFIGURATION.md for every setting.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := e.loadConfig()
+			if err != nil {
+				return err
+			}
+			return serve(cmd.Context(), cfg, e.logger(cfg), nil)
+		},
+	}
+}
+
+// serve runs the service until ctx is cancelled, then drains in-flight
+// requests within the shutdown timeout. If ready is not nil it receives the
+// listening address once the server accepts connections.
+func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- string) error {
+	svc, err := newService(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer svc.Close()
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s (TOLLGATE_ADDR): %w", cfg.Addr, err)
+	}
+	srv := &http.Server{
+		Handler:           svc.handler,
+		ReadHeaderTimeout: cfg.Server.ReadHeaderTimeout,
+		ReadTimeout:       cfg.Server.ReadTimeout,
+		WriteTimeout:      cfg.Server.WriteTimeout,
+		IdleTimeout:       cfg.Server.IdleTimeout,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	bgCtx, stopBG := context.WithCancel(ctx)
+	waitBG := svc.background(bgCtx)
+	defer func() { stopBG(); waitBG() }()
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.LogAttrs(ctx, slog.LevelInfo, "tollgate listening",
+		slog.String("addr", ln.Addr().String()), slog.String("issuer", cfg.Issuer),
+		slog.String("database", svc.stores.sql.Dialect()), slog.Bool("redis", svc.stores.redis != nil),
+		slog.String("version", buildVersion()))
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serving: %w", err)
+	case <-ctx.Done():
+	}
+	log.LogAttrs(context.Background(), slog.LevelInfo, "shutting down", slog.Duration("timeout", cfg.Server.ShutdownTimeout))
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.Server.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("draining connections: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

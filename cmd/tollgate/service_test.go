@@ -1,0 +1,204 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tollgate/tollgate/config"
+)
+
+// TestEmbeddedRestartKeepsEverything: clients, users, signing keys and
+// refresh tokens survive a restart of the embedded default.
+func TestEmbeddedRestartKeepsEverything(t *testing.T) {
+	e, id, secret, userID := passwordSetup(t, embedded)
+	r := e.login(id, secret, "alice", "correct horse battery")
+	oldAccess, rt := r.body["access_token"].(string), r.body["refresh_token"].(string)
+	jwksBefore := e.get("/.well-known/jwks.json").raw
+
+	e.stop()
+	e.start()
+
+	if got := e.get("/.well-known/jwks.json").raw; got != jwksBefore {
+		t.Errorf("JWKS changed across restart:\n%s\n%s", jwksBefore, got)
+	}
+	if c := e.verify(oldAccess); c.Subject != userID {
+		t.Errorf("token issued before the restart: sub %q", c.Subject)
+	}
+	if r := e.refresh(id, secret, rt); r.status != 200 {
+		t.Fatalf("refresh token issued before the restart: %d %s", r.status, r.raw)
+	}
+	if r := e.login(id, secret, "alice", "correct horse battery"); r.status != 200 {
+		t.Fatalf("user after restart: %d %s", r.status, r.raw)
+	}
+}
+
+func (e *testEnv) get(path string) response {
+	e.t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, e.srv.URL+path, nil)
+	return e.do(req)
+}
+
+func TestDiscoveryAndProbes(t *testing.T) {
+	for _, b := range backends {
+		t.Run(string(b), func(t *testing.T) {
+			t.Parallel()
+			e := newTestEnv(t, b)
+			e.newClient("--name", "m", "--scopes", "b:read a:write")
+			e.start()
+			r := e.get("/.well-known/oauth-authorization-server")
+			if r.status != 200 {
+				t.Fatalf("%d %s", r.status, r.raw)
+			}
+			want := map[string]any{
+				"issuer":         e.srv.URL,
+				"token_endpoint": e.srv.URL + "/oauth2/token",
+				"jwks_uri":       e.srv.URL + "/.well-known/jwks.json",
+			}
+			for k, v := range want {
+				if r.body[k] != v {
+					t.Errorf("%s = %v, want %v", k, r.body[k], v)
+				}
+			}
+			if got := strs(r.body["grant_types_supported"]); !slices.Equal(got, []string{"client_credentials", "password", "refresh_token"}) {
+				t.Errorf("grant_types_supported %v", got)
+			}
+			if got := strs(r.body["token_endpoint_auth_methods_supported"]); !slices.Equal(got, []string{"client_secret_basic", "client_secret_post"}) {
+				t.Errorf("token_endpoint_auth_methods_supported %v", got)
+			}
+			if got := strs(r.body["scopes_supported"]); !slices.Equal(got, []string{"a:write", "b:read"}) {
+				t.Errorf("scopes_supported %v", got)
+			}
+			r = e.get("/.well-known/jwks.json")
+			keys, _ := r.body["keys"].([]any)
+			if r.status != 200 || len(keys) != 1 || strings.Contains(r.raw, `"d"`) {
+				t.Errorf("JWKS: %d %s", r.status, r.raw)
+			}
+			if r := e.get("/healthz"); r.status != 200 {
+				t.Errorf("healthz %d", r.status)
+			}
+			r = e.get("/readyz")
+			if r.status != 200 || r.body["status"] != "ok" {
+				t.Errorf("readyz %d %s", r.status, r.raw)
+			}
+			if b == postgresRedis && !strings.Contains(r.raw, `"redis":"ok"`) {
+				t.Errorf("readyz does not check Redis: %s", r.raw)
+			}
+			if r := e.get("/nope"); r.status != 404 {
+				t.Errorf("unknown path %d", r.status)
+			}
+		})
+	}
+}
+
+func strs(v any) []string {
+	var out []string
+	list, _ := v.([]any)
+	for _, x := range list {
+		s, _ := x.(string)
+		out = append(out, s)
+	}
+	return out
+}
+
+// TestNoSecretsInLogs runs a full flow and checks that no secret, password
+// or token reached the log.
+func TestNoSecretsInLogs(t *testing.T) {
+	e, id, secret, _ := passwordSetup(t, embedded)
+	r := e.login(id, secret, "alice", "correct horse battery")
+	access, rt := r.body["access_token"].(string), r.body["refresh_token"].(string)
+	r2 := e.refresh(id, secret, rt)
+	e.refresh(id, secret, rt) // reuse: logged as a warning
+	e.login(id, "tgs_wrong", "alice", "wrong password here")
+	e.post("/oauth2/token", url.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {"correct horse battery"}, "client_id": {id}, "client_secret": {secret}}, nil)
+	logs := e.logs.String()
+	if !strings.Contains(logs, `"client_id":"`+id+`"`) {
+		t.Fatalf("request log lacks client_id; logs:\n%s", logs)
+	}
+	for name, s := range map[string]string{
+		"client secret": secret, "password": "correct horse battery", "wrong password": "wrong password here",
+		"access token": access, "refresh token": rt, "rotated refresh token": r2.body["refresh_token"].(string),
+		"authorization header": basic(id, secret).Get("Authorization")[6:],
+	} {
+		if strings.Contains(logs, s) {
+			t.Errorf("the %s appears in the logs", name)
+		}
+	}
+}
+
+// TestServeAndShutdown runs the real serve loop on a free port and stops it
+// the way SIGTERM does.
+func TestServeAndShutdown(t *testing.T) {
+	dir := t.TempDir()
+	getenv := func(k string) string {
+		return map[string]string{
+			"TOLLGATE_DATABASE_URL": "sqlite:" + filepath.Join(dir, "t.db"),
+			"TOLLGATE_ADDR":         "127.0.0.1:0",
+		}[k]
+	}
+	cfg, err := config.Load("", getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), ready) }()
+	var addr string
+	select {
+	case addr = <-ready:
+	case err := <-done:
+		t.Fatalf("serve: %v", err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not start")
+	}
+	res, err := http.Get("http://" + addr + "/healthz")
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("healthz: %v %v", res, err)
+	}
+	res.Body.Close()
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve returned %v after shutdown", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+	if _, err := http.Get("http://" + addr + "/healthz"); err == nil {
+		t.Error("still serving after shutdown")
+	}
+}
+
+func TestConfigErrorsAreListed(t *testing.T) {
+	var out, errOut bytes.Buffer
+	getenv := func(k string) string {
+		return map[string]string{
+			"TOLLGATE_DATABASE_URL":     "postgres://127.0.0.1:1/x",
+			"TOLLGATE_ACCESS_TOKEN_TTL": "5 minutes",
+		}[k]
+	}
+	err := run(context.Background(), []string{"serve"}, getenv, strings.NewReader(""), &out, &errOut)
+	if err == nil {
+		t.Fatal("serve started with a bad configuration")
+	}
+	if !strings.Contains(err.Error(), "TOLLGATE_ACCESS_TOKEN_TTL") {
+		t.Errorf("error does not name the bad variable: %v", err)
+	}
+	getenv2 := func(k string) string {
+		return map[string]string{"TOLLGATE_DATABASE_URL": "postgres://127.0.0.1:1/x"}[k]
+	}
+	err = run(context.Background(), []string{"serve"}, getenv2, strings.NewReader(""), &out, &errOut)
+	if err == nil || !strings.Contains(err.Error(), "TOLLGATE_MASTER_KEY") || !strings.Contains(err.Error(), "openssl rand -base64 32") {
+		t.Errorf("PostgreSQL without a master key: %v", err)
+	}
+}

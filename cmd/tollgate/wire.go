@@ -1,0 +1,211 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tollgate/tollgate/config"
+	"github.com/tollgate/tollgate/server"
+	"github.com/tollgate/tollgate/server/grant"
+	"github.com/tollgate/tollgate/server/keys"
+	"github.com/tollgate/tollgate/server/registry"
+	"github.com/tollgate/tollgate/server/secret"
+	"github.com/tollgate/tollgate/store"
+	"github.com/tollgate/tollgate/store/redisstore"
+	"github.com/tollgate/tollgate/store/sqlstore"
+)
+
+// stores are the opened persistence layers.
+type stores struct {
+	sql   *sqlstore.Store
+	redis *redisstore.Store // nil unless TOLLGATE_REDIS_URL is set
+	// refresh lives in Redis when it is configured, else in SQL.
+	refresh store.RefreshTokenStore
+}
+
+// openSQL opens the database, migrating it on the embedded default or when
+// asked.
+func openSQL(ctx context.Context, cfg config.Config, log *slog.Logger, migrate bool) (*sqlstore.Store, error) {
+	sq, err := sqlstore.Open(ctx, cfg.Database.URL, sqlstore.Options{Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("opening the database (TOLLGATE_DATABASE_URL): %w", err)
+	}
+	if migrate || cfg.Embedded() {
+		if err := sq.Migrate(ctx); err != nil {
+			sq.Close()
+			return nil, fmt.Errorf("migrating the database: %w", err)
+		}
+		return sq, nil
+	}
+	pending, err := sq.Pending(ctx)
+	if err == nil && len(pending) > 0 {
+		err = fmt.Errorf("the database lacks %d migration(s) (%s); apply them with: tollgate migrate", len(pending), strings.Join(pending, ", "))
+	}
+	if err != nil {
+		sq.Close()
+		return nil, err
+	}
+	return sq, nil
+}
+
+// openStores opens the database and, when configured, Redis.
+func openStores(ctx context.Context, cfg config.Config, log *slog.Logger) (*stores, error) {
+	sq, err := openSQL(ctx, cfg, log, false)
+	if err != nil {
+		return nil, err
+	}
+	s := &stores{sql: sq, refresh: sq}
+	if cfg.Redis.URL != "" {
+		rs, err := redisstore.Open(ctx, cfg.Redis.URL, redisstore.Options{Prefix: cfg.Redis.Prefix, Logger: log})
+		if err != nil {
+			sq.Close()
+			return nil, fmt.Errorf("connecting to Redis (TOLLGATE_REDIS_URL): %w", err)
+		}
+		s.redis, s.refresh = rs, rs
+	}
+	return s, nil
+}
+
+// Close closes every store.
+func (s *stores) Close() error {
+	var errs []error
+	if s.redis != nil {
+		errs = append(errs, s.redis.Close())
+	}
+	return errors.Join(append(errs, s.sql.Close())...)
+}
+
+// masterKey returns the 32-byte master key: from TOLLGATE_MASTER_KEY, from
+// a key file, or, on the embedded default, from a key file created beside
+// the database on first start.
+func masterKey(cfg config.Config) ([]byte, error) {
+	if cfg.MasterKey != "" {
+		return config.DecodeMasterKey(cfg.MasterKey)
+	}
+	path := cfg.KeyFilePath()
+	if cfg.Embedded() && cfg.MasterKeyFile == "" {
+		return keys.LoadOrCreateKeyFile(path)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading the master key file (TOLLGATE_MASTER_KEY_FILE): %w; create it with: openssl rand -base64 32 > %s", err, path)
+	}
+	k, err := config.DecodeMasterKey(string(b))
+	if err != nil {
+		return nil, fmt.Errorf("master key file %s %w", path, err)
+	}
+	return k, nil
+}
+
+// service is a wired Tollgate: stores, keys, engine and HTTP handler.
+type service struct {
+	cfg      config.Config
+	stores   *stores
+	keys     *keys.Manager
+	hasher   *secret.Hasher
+	registry *registry.Registry
+	handler  http.Handler
+	log      *slog.Logger
+}
+
+// newService wires a service from the configuration.
+func newService(ctx context.Context, cfg config.Config, log *slog.Logger) (*service, error) {
+	master, err := masterKey(cfg)
+	if err != nil {
+		return nil, err
+	}
+	st, err := openStores(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	km, err := keys.New(st.sql, keys.Options{
+		SealKey:    keys.Derive(master, keys.PurposeSigningKeySeal),
+		Algorithm:  cfg.Tokens.SigningAlgorithm,
+		PrePublish: cfg.Tokens.KeyPrePublish,
+		Retain:     cfg.Tokens.AccessTTL + cfg.Tokens.ClockSkew,
+		Logger:     log,
+	})
+	if err == nil {
+		err = km.Load(ctx)
+	}
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("loading signing keys: %w", err)
+	}
+	hasher := secret.NewHasher(keys.Derive(master, keys.PurposeClientSecretPepper))
+	engine := grant.New(grant.Options{
+		Clients:    st.sql,
+		Users:      st.sql,
+		Refresh:    st.refresh,
+		Hasher:     hasher,
+		Keys:       km,
+		Issuer:     cfg.Issuer,
+		Audience:   strings.Fields(cfg.Tokens.Audience),
+		AccessTTL:  cfg.Tokens.AccessTTL,
+		RefreshTTL: cfg.Tokens.RefreshTTL,
+		ReuseGrace: cfg.Tokens.RefreshReuseGrace,
+		Logger:     log,
+	})
+	checks := []server.Check{{Name: "database", Func: st.sql.Ping}}
+	if st.redis != nil {
+		checks = append(checks, server.Check{Name: "redis", Func: st.redis.Ping})
+	}
+	h := server.New(server.Deps{
+		Issuer:  cfg.Issuer,
+		Tokens:  engine,
+		Keys:    km,
+		Clients: st.sql,
+		Checks:  checks,
+		Logger:  log,
+	})
+	return &service{
+		cfg:      cfg,
+		stores:   st,
+		keys:     km,
+		hasher:   hasher,
+		registry: registry.New(registry.Options{Clients: st.sql, Users: st.sql, Hasher: hasher, Logger: log}),
+		handler:  h,
+		log:      log,
+	}, nil
+}
+
+// background starts the service's periodic work; it stops when ctx is
+// done, and the returned func waits for it.
+func (s *service) background(ctx context.Context) (wait func()) {
+	var wg sync.WaitGroup
+	wg.Go(func() { s.keys.Run(ctx, time.Minute) })
+	if s.stores.redis == nil {
+		wg.Go(func() { s.purgeExpired(ctx, 10*time.Minute) })
+	}
+	return wg.Wait
+}
+
+// purgeExpired deletes expired refresh state from SQL; Redis expires its
+// own keys.
+func (s *service) purgeExpired(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			n, err := s.stores.sql.DeleteExpired(ctx, now)
+			if err != nil {
+				s.log.LogAttrs(ctx, slog.LevelWarn, "purging expired refresh tokens", slog.String("error", err.Error()))
+				continue
+			}
+			s.log.LogAttrs(ctx, slog.LevelDebug, "purged expired refresh tokens", slog.Int64("rows", n))
+		}
+	}
+}
+
+// Close releases the stores.
+func (s *service) Close() error { return s.stores.Close() }
