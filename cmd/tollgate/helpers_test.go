@@ -66,7 +66,12 @@ func newTestEnv(t *testing.T, b backend) *testEnv {
 		vars["TOLLGATE_MASTER_KEY"] = newMasterKey()
 		t.Cleanup(func() { deleteRedisPrefix(t, vars["TOLLGATE_REDIS_URL"], vars["TOLLGATE_REDIS_PREFIX"]) })
 	}
-	return &testEnv{t: t, vars: vars, logs: &bytes.Buffer{}}
+	e := &testEnv{t: t, vars: vars, logs: &bytes.Buffer{}}
+	if b == postgresRedis {
+		// As an operator would: PostgreSQL is migrated explicitly.
+		e.mustCLI("", "migrate")
+	}
+	return e
 }
 
 func (e *testEnv) getenv(k string) string { return e.vars[k] }
@@ -92,9 +97,6 @@ func (e *testEnv) mustCLI(stdin string, args ...string) string {
 // HTTP. Its issuer is the test server's URL.
 func (e *testEnv) start() *httptest.Server {
 	e.t.Helper()
-	if e.vars["TOLLGATE_DATABASE_URL"] != "" && strings.HasPrefix(e.vars["TOLLGATE_DATABASE_URL"], "postgres") {
-		e.mustCLI("", "migrate")
-	}
 	srv := httptest.NewUnstartedServer(nil)
 	if e.addr != "" {
 		// A restart: listen where the previous process did, so the issuer

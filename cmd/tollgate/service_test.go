@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tollgate/tollgate/config"
+	"github.com/tollgate/tollgate/store/sqlstore/sqltest"
 )
 
 // TestEmbeddedRestartKeepsEverything: clients, users, signing keys and
@@ -201,4 +202,20 @@ func TestConfigErrorsAreListed(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "TOLLGATE_MASTER_KEY") || !strings.Contains(err.Error(), "openssl rand -base64 32") {
 		t.Errorf("PostgreSQL without a master key: %v", err)
 	}
+}
+
+// TestPostgresNeedsMigrate: against an unmigrated PostgreSQL schema the
+// commands say what to run instead of failing on a missing table.
+func TestPostgresNeedsMigrate(t *testing.T) {
+	pgURL, _ := sqltest.PostgresURL(t)
+	e := &testEnv{t: t, vars: map[string]string{"TOLLGATE_DATABASE_URL": pgURL, "TOLLGATE_MASTER_KEY": newMasterKey()}, logs: &bytes.Buffer{}}
+	_, err := e.cli("", "client", "create", "--name", "x")
+	if err == nil || !strings.Contains(err.Error(), "tollgate migrate") {
+		t.Fatalf("client create on an unmigrated database: %v", err)
+	}
+	if out := e.mustCLI("", "migrate"); !strings.Contains(out, "up to date") {
+		t.Errorf("migrate printed %q", out)
+	}
+	e.mustCLI("", "migrate") // idempotent
+	e.newClient("--name", "x")
 }
