@@ -147,7 +147,7 @@ func newService(ctx context.Context, cfg config.Config, log *slog.Logger) (*serv
 		Hasher:     hasher,
 		Keys:       km,
 		Issuer:     cfg.Issuer,
-		Audience:   strings.Fields(cfg.Tokens.Audience),
+		Audience:   []string{cfg.Tokens.Audience},
 		AccessTTL:  cfg.Tokens.AccessTTL,
 		RefreshTTL: cfg.Tokens.RefreshTTL,
 		ReuseGrace: cfg.Tokens.RefreshReuseGrace,
