@@ -1,0 +1,174 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"net"
+	"net/url"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tollgate/tollgate/store/sqlstore/sqltest"
+)
+
+// proxy is a TCP forwarder the test can cut and restore, to take a real
+// database away from the service and give it back.
+type proxy struct {
+	t      *testing.T
+	target string
+	addr   string
+	mu     sync.Mutex
+	ln     net.Listener
+	conns  map[net.Conn]struct{}
+	wg     sync.WaitGroup
+}
+
+func newProxy(t *testing.T, target string) *proxy {
+	p := &proxy{t: t, target: target, conns: map[net.Conn]struct{}{}}
+	p.up()
+	t.Cleanup(p.down)
+	return p
+}
+
+func (p *proxy) up() {
+	addr := p.addr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	p.mu.Lock()
+	p.ln, p.addr = ln, ln.Addr().String()
+	p.mu.Unlock()
+	p.wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			p.wg.Go(func() { p.pipe(c) })
+		}
+	})
+}
+
+func (p *proxy) pipe(c net.Conn) {
+	u, err := net.Dial("tcp", p.target)
+	if err != nil {
+		c.Close()
+		return
+	}
+	p.mu.Lock()
+	p.conns[c], p.conns[u] = struct{}{}, struct{}{}
+	p.mu.Unlock()
+	var wg sync.WaitGroup
+	wg.Go(func() { io.Copy(u, c); u.Close() })
+	wg.Go(func() { io.Copy(c, u); c.Close() })
+	wg.Wait()
+}
+
+// down refuses new connections and cuts the open ones.
+func (p *proxy) down() {
+	p.mu.Lock()
+	if p.ln != nil {
+		p.ln.Close()
+		p.ln = nil
+	}
+	for c := range p.conns {
+		c.Close()
+		delete(p.conns, c)
+	}
+	p.mu.Unlock()
+	p.wg.Wait()
+}
+
+// TestDatabaseDownAndBack: with PostgreSQL unreachable the token endpoint
+// answers 503 temporarily_unavailable (never 500, never invalid_client),
+// /readyz reports not ready, and both recover by themselves.
+func TestDatabaseDownAndBack(t *testing.T) {
+	pgURL, _ := sqltest.PostgresURL(t)
+	u, err := url.Parse(pgURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newProxy(t, u.Host)
+	u.Host = p.addr
+	q := u.Query()
+	q.Set("connect_timeout", "2")
+	u.RawQuery = q.Encode()
+	e := &testEnv{t: t, vars: map[string]string{"TOLLGATE_DATABASE_URL": u.String(), "TOLLGATE_MASTER_KEY": newMasterKey()}, logs: &bytes.Buffer{}}
+	e.mustCLI("", "migrate")
+	id, secret := e.newClient("--name", "svc")
+	e.start()
+	cc := url.Values{"grant_type": {"client_credentials"}}
+	if r := e.post("/oauth2/token", cc, basic(id, secret)); r.status != 200 {
+		t.Fatalf("before the outage: %d %s", r.status, r.raw)
+	}
+
+	p.down()
+	r := e.post("/oauth2/token", cc, basic(id, secret))
+	if r.status != 503 || r.body["error"] != "temporarily_unavailable" || r.header.Get("Retry-After") == "" {
+		t.Fatalf("database down: %d %s\nlogs:\n%s", r.status, r.raw, e.logs)
+	}
+	if r := e.get("/readyz"); r.status != 503 {
+		t.Errorf("readyz with the database down: %d %s", r.status, r.raw)
+	}
+
+	p.up()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		r = e.post("/oauth2/token", cc, basic(id, secret))
+		if r.status == 200 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if r.status != 200 {
+		t.Fatalf("after the database came back: %d %s", r.status, r.raw)
+	}
+	if r := e.get("/readyz"); r.status != 200 {
+		t.Errorf("readyz after recovery: %d %s", r.status, r.raw)
+	}
+}
+
+// TestRedisDownRefresh: with Redis unreachable a refresh answers 503
+// temporarily_unavailable, never invalid_grant (which would make the client
+// drop a refresh token that is still good), and the same token works once
+// Redis is back.
+func TestRedisDownRefresh(t *testing.T) {
+	e := newTestEnv(t, postgresRedis)
+	ru, err := url.Parse(e.vars["TOLLGATE_REDIS_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newProxy(t, ru.Host)
+	ru.Host = p.addr
+	e.vars["TOLLGATE_REDIS_URL"] = ru.String()
+	id, secret := e.newClient("--name", "web", "--grant-types", "password,refresh_token")
+	e.mustCLI("a long passphrase\n", "user", "create", "--username", "bob", "--password-stdin")
+	e.start()
+	rt := e.login(id, secret, "bob", "a long passphrase").body["refresh_token"].(string)
+
+	p.down()
+	r := e.refresh(id, secret, rt)
+	if r.status != 503 || r.body["error"] != "temporarily_unavailable" {
+		t.Fatalf("refresh with Redis down: %d %s", r.status, r.raw)
+	}
+	if r := e.get("/readyz"); r.status != 503 {
+		t.Errorf("readyz with Redis down: %d %s", r.status, r.raw)
+	}
+	p.up()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		r = e.refresh(id, secret, rt)
+		if r.status != 503 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if r.status != 200 {
+		t.Fatalf("refresh after Redis came back: %d %s", r.status, r.raw)
+	}
+}
