@@ -28,7 +28,9 @@ type Client struct {
 	AccessTokenTTL  time.Duration
 	RefreshTokenTTL time.Duration
 	CreatedAt       time.Time
-	UpdatedAt       time.Time
+	UpdatedAt       time.Time // TokensRevokedAt, when set, revokes every token of this subject
+	// issued at or before it; refresh-token families started by then die.
+	TokensRevokedAt time.Time
 }
 
 // ClientStore persists clients.

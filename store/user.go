@@ -15,7 +15,9 @@ type User struct {
 	Roles        []string
 	Disabled     bool
 	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	UpdatedAt    time.Time // TokensRevokedAt, when set, revokes every token of this subject
+	// issued at or before it; refresh-token families started by then die.
+	TokensRevokedAt time.Time
 }
 
 // UserStore persists users.

@@ -18,6 +18,7 @@ func TestContract(t *testing.T) {
 	storetest.RunRefreshTokens(t, func(t *testing.T) store.RefreshTokenStore {
 		return redistest.Open(t)
 	})
+	t.Run("Revocations", func(t *testing.T) { storetest.RunRevocations(t, openRevocationPair) })
 }
 
 // TestContractSharedStore runs the suite with every subtest on one store,

@@ -1,7 +1,9 @@
-// Package redisstore keeps refresh-token state in Redis. Every key expires
-// with the record it holds, so nothing grows without bound, and every
-// multi-key change runs in one Lua script whose keys share a hash tag, so the
-// store is atomic on a single node and on Redis Cluster alike.
+// Package redisstore keeps refresh-token state and the revocation log in
+// Redis. Every key expires with the records it holds, so nothing grows
+// without bound (the one exception, the revocation Seq counter, is a single
+// integer), and every multi-key change runs in one Lua script whose keys
+// share a hash tag, so the store is atomic on a single node and on Redis
+// Cluster alike.
 package redisstore
 
 import (
@@ -31,8 +33,9 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// Store implements store.RefreshTokenStore on Redis. It is safe for
-// concurrent use, across goroutines and processes sharing the Redis.
+// Store implements store.RefreshTokenStore and store.RevocationStore on
+// Redis. It is safe for concurrent use, across goroutines and processes
+// sharing the Redis.
 type Store struct {
 	client redis.UniversalClient
 	prefix string

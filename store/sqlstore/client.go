@@ -24,6 +24,7 @@ type clientRow struct {
 	Roles               string     `gorm:"column:roles"`
 	AccessTokenTTLNs    int64      `gorm:"column:access_token_ttl_ns"`
 	RefreshTokenTTLNs   int64      `gorm:"column:refresh_token_ttl_ns"`
+	TokensRevokedAt     *time.Time `gorm:"column:tokens_revoked_at"`
 	CreatedAt           time.Time  `gorm:"column:created_at;autoCreateTime:false"`
 	UpdatedAt           time.Time  `gorm:"column:updated_at;autoUpdateTime:false"`
 }
@@ -44,6 +45,7 @@ func clientToRow(c *store.Client) clientRow {
 		Roles:               encodeList(c.Roles),
 		AccessTokenTTLNs:    int64(c.AccessTokenTTL),
 		RefreshTokenTTLNs:   int64(c.RefreshTokenTTL),
+		TokensRevokedAt:     dbNullTime(c.TokensRevokedAt),
 		CreatedAt:           dbTime(c.CreatedAt),
 		UpdatedAt:           dbTime(c.UpdatedAt),
 	}
@@ -64,6 +66,7 @@ func (r *clientRow) toClient() (*store.Client, error) {
 		Roles:               d.list("roles", r.Roles),
 		AccessTokenTTL:      time.Duration(r.AccessTokenTTLNs),
 		RefreshTokenTTL:     time.Duration(r.RefreshTokenTTLNs),
+		TokensRevokedAt:     fromDBNullTime(r.TokensRevokedAt),
 		CreatedAt:           fromDBTime(r.CreatedAt),
 		UpdatedAt:           fromDBTime(r.UpdatedAt),
 	}
@@ -132,6 +135,7 @@ func (s *Store) UpdateClient(ctx context.Context, c *store.Client) error {
 		"access_token_ttl_ns":    row.AccessTokenTTLNs,
 		"refresh_token_ttl_ns":   row.RefreshTokenTTLNs,
 		"updated_at":             row.UpdatedAt,
+		"tokens_revoked_at":      row.TokensRevokedAt,
 	}
 	return s.write(ctx, "update client", func(tx *gorm.DB) error {
 		return updateByID(tx, &clientRow{}, row.ID, fields)

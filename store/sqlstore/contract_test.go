@@ -33,6 +33,7 @@ func TestContract(t *testing.T) {
 			t.Run("RefreshTokens", func(t *testing.T) {
 				storetest.RunRefreshTokens(t, func(t *testing.T) store.RefreshTokenStore { return b.open(t) })
 			})
+			t.Run("Revocations", func(t *testing.T) { storetest.RunRevocations(t, openRevocationPair(b.name)) })
 		})
 	}
 }

@@ -21,6 +21,8 @@ const migrationLockKey int64 = 0x746f6c6c67617465
 func migrations() []*gormigrate.Migration {
 	return []*gormigrate.Migration{
 		migrationInitial(),
+		migrationRevocations(),
+		migrationTokensRevokedAt(),
 	}
 }
 

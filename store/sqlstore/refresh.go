@@ -188,10 +188,11 @@ func (s *Store) RevokeRefreshFamily(ctx context.Context, familyID string, until 
 	})
 }
 
-// DeleteExpired purges refresh tokens that expired at or before now and
-// family revocations that ended by then, and reports how many rows it
-// removed in all. The server calls it periodically; nothing else depends
-// on it, since reads already ignore expired rows.
+// DeleteExpired purges refresh tokens that expired at or before now,
+// family revocations that ended by then and expired revocation entries,
+// and reports how many rows it removed in all. The server calls it
+// periodically; nothing else depends on it, since reads already ignore
+// expired rows.
 func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
 	now = dbTime(now)
 	var n int64
@@ -207,7 +208,9 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 			return res.Error
 		}
 		n += res.RowsAffected
-		return nil
+		revs, err := deleteExpiredRevocations(tx, now)
+		n += revs
+		return err
 	})
 	if err != nil {
 		return 0, err

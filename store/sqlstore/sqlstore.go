@@ -1,7 +1,8 @@
-// Package sqlstore keeps Tollgate's clients, users, signing keys and refresh
-// token state in SQL through GORM: PostgreSQL in production, or an embedded
-// pure-Go SQLite file by default. Its GORM models are private; callers see
-// only the store interfaces and the sentinel errors of package store.
+// Package sqlstore keeps Tollgate's clients, users, signing keys, refresh
+// token state and revocations in SQL through GORM: PostgreSQL in
+// production, or an embedded pure-Go SQLite file by default. Its GORM
+// models are private; callers see only the store interfaces and the
+// sentinel errors of package store.
 package sqlstore
 
 import (
@@ -38,15 +39,19 @@ type Options struct {
 	// MaxOpenConns caps the PostgreSQL connection pool (default 10). SQLite
 	// ignores it.
 	MaxOpenConns int
-	// Now is the clock used to decide whether refresh tokens and family
-	// revocations have expired in calls that take no time argument. Nil
-	// means time.Now.
+	// Now is the clock used to decide whether refresh tokens, family
+	// revocations and revocation entries have expired in calls that take no
+	// time argument. Nil means time.Now.
 	Now func() time.Time
+	// RevocationPoll is how often WatchRevocations asks the database for
+	// entries recorded by other processes (default 500ms). Entries recorded
+	// through the same Store reach its watchers at once.
+	RevocationPoll time.Duration
 }
 
 // Store implements store.ClientStore, store.UserStore,
-// store.SigningKeyStore and store.RefreshTokenStore on one SQL database.
-// It is safe for concurrent use.
+// store.SigningKeyStore, store.RefreshTokenStore and store.RevocationStore
+// on one SQL database. It is safe for concurrent use.
 type Store struct {
 	db      *gorm.DB
 	sqlDB   *sql.DB
@@ -57,6 +62,9 @@ type Store struct {
 	// handler keeps writers fair and free of "database is locked". Nil on
 	// PostgreSQL.
 	writeSem chan struct{}
+	// revocationPoll and watchers serve WatchRevocations.
+	revocationPoll time.Duration
+	watchers       revocationWatchers
 }
 
 var (
@@ -64,6 +72,7 @@ var (
 	_ store.UserStore         = (*Store)(nil)
 	_ store.SigningKeyStore   = (*Store)(nil)
 	_ store.RefreshTokenStore = (*Store)(nil)
+	_ store.RevocationStore   = (*Store)(nil)
 )
 
 // Open connects to the database named by url and checks that it answers.
@@ -112,6 +121,10 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	s.now = now
+	s.revocationPoll = opts.RevocationPoll
+	if s.revocationPoll <= 0 {
+		s.revocationPoll = defaultRevocationPoll
+	}
 	return s, nil
 }
 

@@ -11,39 +11,42 @@ import (
 
 // userRow is the live model of table users.
 type userRow struct {
-	ID           string    `gorm:"column:id;primaryKey"`
-	Username     string    `gorm:"column:username"`
-	PasswordHash string    `gorm:"column:password_hash"`
-	Roles        string    `gorm:"column:roles"`
-	Disabled     bool      `gorm:"column:disabled"`
-	CreatedAt    time.Time `gorm:"column:created_at;autoCreateTime:false"`
-	UpdatedAt    time.Time `gorm:"column:updated_at;autoUpdateTime:false"`
+	ID              string     `gorm:"column:id;primaryKey"`
+	Username        string     `gorm:"column:username"`
+	PasswordHash    string     `gorm:"column:password_hash"`
+	Roles           string     `gorm:"column:roles"`
+	Disabled        bool       `gorm:"column:disabled"`
+	TokensRevokedAt *time.Time `gorm:"column:tokens_revoked_at"`
+	CreatedAt       time.Time  `gorm:"column:created_at;autoCreateTime:false"`
+	UpdatedAt       time.Time  `gorm:"column:updated_at;autoUpdateTime:false"`
 }
 
 func (userRow) TableName() string { return "users" }
 
 func userToRow(u *store.User) userRow {
 	return userRow{
-		ID:           u.ID,
-		Username:     u.Username,
-		PasswordHash: u.PasswordHash,
-		Roles:        encodeList(u.Roles),
-		Disabled:     u.Disabled,
-		CreatedAt:    dbTime(u.CreatedAt),
-		UpdatedAt:    dbTime(u.UpdatedAt),
+		ID:              u.ID,
+		Username:        u.Username,
+		PasswordHash:    u.PasswordHash,
+		Roles:           encodeList(u.Roles),
+		Disabled:        u.Disabled,
+		TokensRevokedAt: dbNullTime(u.TokensRevokedAt),
+		CreatedAt:       dbTime(u.CreatedAt),
+		UpdatedAt:       dbTime(u.UpdatedAt),
 	}
 }
 
 func (r *userRow) toUser() (*store.User, error) {
 	var d listDecoder
 	u := &store.User{
-		ID:           r.ID,
-		Username:     r.Username,
-		PasswordHash: r.PasswordHash,
-		Roles:        d.list("roles", r.Roles),
-		Disabled:     r.Disabled,
-		CreatedAt:    fromDBTime(r.CreatedAt),
-		UpdatedAt:    fromDBTime(r.UpdatedAt),
+		ID:              r.ID,
+		Username:        r.Username,
+		PasswordHash:    r.PasswordHash,
+		Roles:           d.list("roles", r.Roles),
+		Disabled:        r.Disabled,
+		TokensRevokedAt: fromDBNullTime(r.TokensRevokedAt),
+		CreatedAt:       fromDBTime(r.CreatedAt),
+		UpdatedAt:       fromDBTime(r.UpdatedAt),
 	}
 	if d.err != nil {
 		return nil, d.err
@@ -106,11 +109,12 @@ func (s *Store) ListUsers(ctx context.Context, after string, limit int) ([]store
 func (s *Store) UpdateUser(ctx context.Context, u *store.User) error {
 	row := userToRow(u)
 	fields := map[string]any{
-		"username":      row.Username,
-		"password_hash": row.PasswordHash,
-		"roles":         row.Roles,
-		"disabled":      row.Disabled,
-		"updated_at":    row.UpdatedAt,
+		"username":          row.Username,
+		"password_hash":     row.PasswordHash,
+		"roles":             row.Roles,
+		"disabled":          row.Disabled,
+		"updated_at":        row.UpdatedAt,
+		"tokens_revoked_at": row.TokensRevokedAt,
 	}
 	return s.write(ctx, "update user", func(tx *gorm.DB) error {
 		return updateByID(tx, &userRow{}, row.ID, fields)

@@ -41,13 +41,14 @@ func RunUsers(t *testing.T, open func(t *testing.T) store.UserStore) {
 // userFull returns a user with every field set.
 func userFull(id, username string) *store.User {
 	return &store.User{
-		ID:           id,
-		Username:     username,
-		PasswordHash: "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$" + id,
-		Roles:        []string{"admin", "ops"},
-		Disabled:     true,
-		CreatedAt:    fixtureTime(0),
-		UpdatedAt:    fixtureTime(90 * time.Minute),
+		ID:              id,
+		Username:        username,
+		PasswordHash:    "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$" + id,
+		Roles:           []string{"admin", "ops"},
+		Disabled:        true,
+		TokensRevokedAt: fixtureTime(45 * time.Minute),
+		CreatedAt:       fixtureTime(0),
+		UpdatedAt:       fixtureTime(90 * time.Minute),
 	}
 }
 
@@ -66,6 +67,7 @@ func userCompare(t *testing.T, what string, want, got *store.User, createdAt tim
 	d.value("PasswordHash", want.PasswordHash, got.PasswordHash)
 	d.strings("Roles", want.Roles, got.Roles)
 	d.value("Disabled", want.Disabled, got.Disabled)
+	d.time("TokensRevokedAt", want.TokensRevokedAt, got.TokensRevokedAt)
 	d.time("CreatedAt", createdAt, got.CreatedAt)
 	d.time("UpdatedAt", want.UpdatedAt, got.UpdatedAt)
 	d.report(t, what)

@@ -1,0 +1,178 @@
+package redisstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/tollgate/tollgate/store"
+)
+
+// Revocation keys, under the store's prefix and one hash tag:
+//
+//	{<prefix>rv}:seq  string: the last Seq handed out; never expires
+//	{<prefix>rv}:log  sorted set: entries scored by Seq
+//	{<prefix>rv}:exp  sorted set: the same members scored by expiry (µs)
+//
+// Each new Seq is published on channel <prefix>rv:events. A member is
+// "seq|revoked_at|expires_at|len(kind)|kind key", times in Unix
+// microseconds: the Seq makes it unique, the length lets kind and key hold
+// any byte. The whole log is one Cluster slot by design: it is small
+// (entries live only as long as an access token), and Seq order across
+// writers needs its counter and log updated atomically together.
+const (
+	revocationSep = "|"
+	// watchPingEvery is how long a watch waits for traffic before it sends
+	// a PING; if that gets no answer within another watchPingEvery, the
+	// connection is deemed dead.
+	watchPingEvery = 2 * time.Second
+	// watchSubscribeTimeout bounds the wait for the SUBSCRIBE reply.
+	watchSubscribeTimeout = 10 * time.Second
+)
+
+var _ store.RevocationStore = (*Store)(nil)
+
+func (s *Store) revocationKeys() []string {
+	tag := s.prefix + "{" + s.prefix + "rv}:"
+	return []string{tag + "seq", tag + "log", tag + "exp"}
+}
+
+func (s *Store) revocationChannel() string {
+	return s.prefix + "rv:events"
+}
+
+// Revoke records r with the next Seq and publishes it to watchers. An
+// entry already expired by the Redis clock is not recorded and r.Seq is
+// left alone. Expired entries are pruned on the way.
+func (s *Store) Revoke(ctx context.Context, r *store.Revocation) error {
+	payload := strings.Join([]string{
+		strconv.FormatInt(r.RevokedAt.UnixMicro(), 10),
+		strconv.FormatInt(r.ExpiresAt.UnixMicro(), 10),
+		strconv.Itoa(len(r.Kind)),
+		string(r.Kind) + r.Key,
+	}, revocationSep)
+	seq, err := revocationRecordScript.Run(ctx, s.client, s.revocationKeys(),
+		payload, r.ExpiresAt.UnixMicro(), s.revocationChannel()).Int64()
+	if err != nil {
+		return s.wrap("revoke", err)
+	}
+	if seq > 0 {
+		r.Seq = seq
+	}
+	return nil
+}
+
+// RevocationsSince returns up to limit entries unexpired by the Redis clock
+// with Seq > after, in Seq order. A limit of zero or less returns none.
+func (s *Store) RevocationsSince(ctx context.Context, after int64, limit int) ([]store.Revocation, error) {
+	if limit <= 0 {
+		return []store.Revocation{}, nil
+	}
+	members, err := revocationReadScript.Run(ctx, s.client, s.revocationKeys(), after, limit).StringSlice()
+	if err != nil {
+		return nil, s.wrap("list revocations", err)
+	}
+	out := make([]store.Revocation, len(members))
+	for i, m := range members {
+		if out[i], err = decodeRevocation(m); err != nil {
+			return nil, fmt.Errorf("redisstore: list revocations: corrupt entry: %w", err)
+		}
+	}
+	return out, nil
+}
+
+func decodeRevocation(m string) (store.Revocation, error) {
+	f := strings.SplitN(m, revocationSep, 5)
+	if len(f) != 5 {
+		return store.Revocation{}, errors.New("too few fields")
+	}
+	var n [4]int64
+	for i := range n {
+		v, err := strconv.ParseInt(f[i], 10, 64)
+		if err != nil {
+			return store.Revocation{}, err
+		}
+		n[i] = v
+	}
+	if n[3] < 0 || n[3] > int64(len(f[4])) {
+		return store.Revocation{}, errors.New("bad kind length")
+	}
+	return store.Revocation{
+		Seq:       n[0],
+		Kind:      store.RevocationKind(f[4][:n[3]]),
+		Key:       f[4][n[3]:],
+		RevokedAt: time.UnixMicro(n[1]).UTC(),
+		ExpiresAt: time.UnixMicro(n[2]).UTC(),
+	}, nil
+}
+
+// WatchRevocations subscribes to the revocation channel on a connection of
+// its own and calls notify once the subscription is confirmed, then for
+// every published Seq. It pings when the connection has been quiet for
+// watchPingEvery, so a dead one is noticed within about twice that. It
+// returns ctx.Err() once ctx is done; any connection failure ends it with
+// an error wrapping store.ErrUnavailable, rather than letting go-redis
+// resubscribe in silence: messages published meanwhile are lost, so the
+// caller must read from its cursor and watch again.
+func (s *Store) WatchRevocations(ctx context.Context, notify func()) error {
+	ps := s.client.Subscribe(ctx)
+	defer func() { _ = ps.Close() }()
+	// Receive does not watch ctx; closing the PubSub interrupts it.
+	stop := context.AfterFunc(ctx, func() { _ = ps.Close() })
+	defer stop()
+
+	if err := ps.Subscribe(ctx, s.revocationChannel()); err != nil {
+		return watchErr(ctx, err)
+	}
+	for subscribed := false; !subscribed; {
+		msg, err := ps.ReceiveTimeout(ctx, watchSubscribeTimeout)
+		if err != nil {
+			return watchErr(ctx, err)
+		}
+		sub, ok := msg.(*redis.Subscription)
+		subscribed = ok && sub.Kind == "subscribe"
+	}
+	notify()
+
+	pinged := false
+	for {
+		msg, err := ps.ReceiveTimeout(ctx, watchPingEvery)
+		switch {
+		case err == nil:
+			pinged = false // any reply shows the connection is alive
+			if _, ok := msg.(*redis.Message); ok {
+				notify()
+			}
+		case isTimeout(err) && !pinged && ctx.Err() == nil:
+			if err := ps.Ping(ctx); err != nil {
+				return watchErr(ctx, err)
+			}
+			pinged = true
+		case isTimeout(err) && ctx.Err() == nil:
+			return watchErr(ctx, fmt.Errorf("no reply to PING within %v: %w", watchPingEvery, err))
+		default:
+			return watchErr(ctx, err)
+		}
+	}
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// watchErr is ctx.Err() when the watch was cancelled, and otherwise err
+// wrapping store.ErrUnavailable: whatever broke the subscription, the
+// caller has to catch up and watch again.
+func watchErr(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return fmt.Errorf("redisstore: watch revocations: %w: %w", store.ErrUnavailable, err)
+}
