@@ -23,7 +23,18 @@ type metadata struct {
 	ResponseTypesSupported            []string `json:"response_types_supported"`
 	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
 	ScopesSupported                   []string `json:"scopes_supported"`
+	IntrospectionEndpoint             string   `json:"introspection_endpoint"`
+	IntrospectionAuthMethods          []string `json:"introspection_endpoint_auth_methods_supported"`
+	RevocationEndpoint                string   `json:"revocation_endpoint"`
+	RevocationAuthMethods             []string `json:"revocation_endpoint_auth_methods_supported"`
+	// Tollgate's revocation feed for resource servers that validate
+	// tokens locally (RFC 8414 §2 allows additional metadata).
+	RevocationFeedEndpoint       string `json:"revocation_feed_endpoint"`
+	RevocationFeedStreamEndpoint string `json:"revocation_feed_stream_endpoint"`
 }
+
+// authMethods are the client authentication methods of every endpoint.
+var authMethods = []string{"client_secret_basic", "client_secret_post"}
 
 // scopesTTL is how long the union of client scopes is cached.
 const scopesTTL = 30 * time.Second
@@ -47,8 +58,14 @@ func metadataHandler(issuer string, clients store.ClientStore, log *slog.Logger)
 			JWKSURI:                           issuer + pathJWKS,
 			GrantTypesSupported:               grant.Supported,
 			ResponseTypesSupported:            []string{},
-			TokenEndpointAuthMethodsSupported: []string{"client_secret_basic", "client_secret_post"},
+			TokenEndpointAuthMethodsSupported: authMethods,
 			ScopesSupported:                   scopes,
+			IntrospectionEndpoint:             issuer + pathIntrospect,
+			IntrospectionAuthMethods:          authMethods,
+			RevocationEndpoint:                issuer + pathRevoke,
+			RevocationAuthMethods:             authMethods,
+			RevocationFeedEndpoint:            issuer + pathRevocations,
+			RevocationFeedStreamEndpoint:      issuer + pathRevocationsFeed,
 		})
 	}
 }

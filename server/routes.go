@@ -4,15 +4,26 @@ import "github.com/gin-gonic/gin"
 
 // Endpoint paths, also advertised in the RFC 8414 metadata.
 const (
-	pathToken    = "/oauth2/token"
-	pathJWKS     = "/.well-known/jwks.json"
-	pathMetadata = "/.well-known/oauth-authorization-server"
+	pathToken           = "/oauth2/token"
+	pathIntrospect      = "/oauth2/introspect"
+	pathRevoke          = "/oauth2/revoke"
+	pathRevocations     = "/oauth2/revocations"
+	pathRevocationsFeed = "/oauth2/revocations/stream"
+	pathJWKS            = "/.well-known/jwks.json"
+	pathMetadata        = "/.well-known/oauth-authorization-server"
 )
 
 // routes lists every route and its authentication rule.
 func routes(r *gin.Engine, d Deps) {
 	// Client authentication (Basic or form credentials), inside the engine.
 	r.POST(pathToken, tokenHandler(d.Tokens, d.Logger))
+	// Client authentication; a client may revoke only its own tokens.
+	rv := &revoker{keys: d.Keys, set: d.Revocations, refresh: d.Refresh, issuer: d.Issuer, skew: d.ClockSkew, refreshTTL: d.RefreshTTL, now: d.Now}
+	r.POST(pathRevoke, revokeHandler(d.Auth, rv, d.Logger))
+	// Client authentication and the tollgate:introspect scope.
+	r.POST(pathIntrospect, introspectHandler(d.Auth, d.Introspector, d.Logger))
+	r.GET(pathRevocations, revocationsHandler(d.Auth, d.Revocations, d.Logger))
+	r.GET(pathRevocationsFeed, revocationStreamHandler(d.Auth, d.Revocations, d.Logger))
 	// Public: discovery documents and probes carry no secrets.
 	r.GET(pathMetadata, metadataHandler(d.Issuer, d.Clients, d.Logger))
 	r.GET(pathJWKS, jwksHandler(d.Keys))

@@ -7,9 +7,11 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/tollgate/tollgate/server/accesstoken"
 	"github.com/tollgate/tollgate/server/grant"
 	"github.com/tollgate/tollgate/store"
 )
@@ -19,8 +21,10 @@ type TokenIssuer interface {
 	Token(ctx context.Context, req *grant.Request) (*grant.Token, error)
 }
 
-// KeySet publishes the signing keys; *keys.Manager implements it.
+// KeySet publishes the signing keys and finds them for verification;
+// *keys.Manager implements it.
 type KeySet interface {
+	accesstoken.KeySource
 	// JWKS returns the JSON Web Key Set document, ready to serve.
 	JWKS() []byte
 }
@@ -33,13 +37,22 @@ type Check struct {
 
 // Deps are what the handlers need.
 type Deps struct {
-	Issuer  string
-	Tokens  TokenIssuer
-	Keys    KeySet
-	Clients store.ClientStore
+	Issuer       string
+	Tokens       TokenIssuer
+	Auth         ClientAuthenticator
+	Keys         KeySet
+	Clients      store.ClientStore
+	Refresh      store.RefreshTokenStore
+	Introspector Introspector
+	Revocations  RevocationSet
+	// ClockSkew is the leeway on token times; RefreshTTL the server's
+	// default refresh-token lifetime.
+	ClockSkew  time.Duration
+	RefreshTTL time.Duration
 	// Checks run on GET /readyz.
 	Checks []Check
 	Logger *slog.Logger
+	Now    func() time.Time
 }
 
 var releaseMode sync.Once
@@ -49,6 +62,9 @@ func New(d Deps) http.Handler {
 	releaseMode.Do(func() { gin.SetMode(gin.ReleaseMode) })
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.Now == nil {
+		d.Now = time.Now
 	}
 	r := gin.New()
 	r.HandleMethodNotAllowed = true

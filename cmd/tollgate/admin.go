@@ -9,9 +9,11 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/tollgate/tollgate/config"
 	"github.com/tollgate/tollgate/server/keys"
 	"github.com/tollgate/tollgate/server/registry"
 	"github.com/tollgate/tollgate/server/secret"
+	"github.com/tollgate/tollgate/store"
 	"github.com/tollgate/tollgate/store/sqlstore"
 )
 
@@ -19,6 +21,9 @@ import (
 // opened directly, so the first client can be made before any admin
 // credentials exist.
 type admin struct {
+	cfg      config.Config
+	master   []byte
+	log      *slog.Logger
 	sql      *sqlstore.Store
 	registry *registry.Registry
 }
@@ -39,11 +44,19 @@ func (e *env) openAdmin(ctx context.Context) (*admin, error) {
 	if err != nil {
 		return nil, err
 	}
-	hasher := secret.NewHasher(keys.Derive(master, keys.PurposeClientSecretPepper))
-	return &admin{sql: sq, registry: registry.New(registry.Options{Clients: sq, Users: sq, Hasher: hasher, Logger: log})}, nil
+	return &admin{cfg: cfg, master: master, log: log, sql: sq, registry: newRegistry(cfg, master, sq, sq, log)}, nil
 }
 
 func (a *admin) Close() error { return a.sql.Close() }
+
+// newRegistry builds the registry both the server and the CLI use.
+func newRegistry(cfg config.Config, master []byte, sq *sqlstore.Store, revs store.RevocationStore, log *slog.Logger) *registry.Registry {
+	return registry.New(registry.Options{
+		Clients: sq, Users: sq, Revocations: revs,
+		Hasher:    secret.NewHasher(keys.Derive(master, keys.PurposeClientSecretPepper)),
+		AccessTTL: cfg.Tokens.AccessTTL, ClockSkew: cfg.Tokens.ClockSkew, Logger: log,
+	})
+}
 
 // writeJSON prints v as indented JSON.
 func writeJSON(w io.Writer, v any) error {

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -47,6 +48,20 @@ type testEnv struct {
 	svc  *service
 	logs *bytes.Buffer
 	addr string
+	// fixedIssuer keeps TOLLGATE_ISSUER as set, for several nodes that
+	// must share one issuer.
+	fixedIssuer bool
+	stopBG      func()
+}
+
+// node returns another Tollgate on the same storage and issuer: a second
+// process of one cluster.
+func (e *testEnv) node() *testEnv {
+	vars := make(map[string]string, len(e.vars))
+	for k, v := range e.vars {
+		vars[k] = v
+	}
+	return &testEnv{t: e.t, vars: vars, logs: &bytes.Buffer{}, fixedIssuer: true}
 }
 
 // newTestEnv prepares the configuration for b with isolated storage.
@@ -110,7 +125,9 @@ func (e *testEnv) start() *httptest.Server {
 	}
 	srv.Start()
 	e.addr = srv.Listener.Addr().String()
-	e.vars["TOLLGATE_ISSUER"] = srv.URL
+	if !e.fixedIssuer {
+		e.vars["TOLLGATE_ISSUER"] = srv.URL
+	}
 	cfg, err := config.Load("", e.getenv)
 	if err == nil {
 		err = cfg.Validate()
@@ -124,7 +141,18 @@ func (e *testEnv) start() *httptest.Server {
 		e.t.Fatal(err)
 	}
 	srv.Config.Handler = svc.handler
+	ctx, cancel := context.WithCancel(context.Background())
+	wait := svc.background(ctx)
+	e.stopBG = func() { cancel(); wait() }
 	e.srv, e.svc = srv, svc
+	// As a load balancer would: send nothing until the node is ready.
+	deadline := time.Now().Add(10 * time.Second)
+	for svc.revoked.Ready(ctx) != nil {
+		if time.Now().After(deadline) {
+			e.t.Fatal("the node did not become ready")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	e.t.Cleanup(e.stop)
 	return srv
 }
@@ -134,6 +162,10 @@ func (e *testEnv) stop() {
 	if e.srv != nil {
 		e.srv.Close()
 		e.srv = nil
+	}
+	if e.stopBG != nil {
+		e.stopBG()
+		e.stopBG = nil
 	}
 	if e.svc != nil {
 		e.svc.Close()

@@ -26,7 +26,7 @@ func newRoot(e *env) *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().StringVar(&e.configPath, "config", "", "YAML configuration file (TOLLGATE_* variables override it)")
-	root.AddCommand(serveCmd(e), migrateCmd(e), clientCmd(e), userCmd(e), versionCmd(e))
+	root.AddCommand(serveCmd(e), migrateCmd(e), clientCmd(e), userCmd(e), revokeCmd(e), keysCmd(e), versionCmd(e))
 	return root
 }
 

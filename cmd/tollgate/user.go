@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -128,4 +129,16 @@ func userDeleteCmd(e *env) *cobra.Command {
 			return err
 		},
 	}
+}
+
+// findUser looks a user up by id, then by username.
+func findUser(ctx context.Context, us store.UserStore, idOrName string) (*store.User, error) {
+	u, err := us.GetUser(ctx, idOrName)
+	if errors.Is(err, store.ErrNotFound) {
+		u, err = us.GetUserByUsername(ctx, idOrName)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("no user %q; list them with: tollgate user list", idOrName)
+	}
+	return u, err
 }

@@ -14,8 +14,10 @@ import (
 	"github.com/tollgate/tollgate/config"
 	"github.com/tollgate/tollgate/server"
 	"github.com/tollgate/tollgate/server/grant"
+	"github.com/tollgate/tollgate/server/introspection"
 	"github.com/tollgate/tollgate/server/keys"
 	"github.com/tollgate/tollgate/server/registry"
+	"github.com/tollgate/tollgate/server/revocation"
 	"github.com/tollgate/tollgate/server/secret"
 	"github.com/tollgate/tollgate/store"
 	"github.com/tollgate/tollgate/store/redisstore"
@@ -26,8 +28,10 @@ import (
 type stores struct {
 	sql   *sqlstore.Store
 	redis *redisstore.Store // nil unless TOLLGATE_REDIS_URL is set
-	// refresh lives in Redis when it is configured, else in SQL.
-	refresh store.RefreshTokenStore
+	// refresh and revocations live in Redis when it is configured, else
+	// in SQL.
+	refresh     store.RefreshTokenStore
+	revocations store.RevocationStore
 }
 
 // openSQL opens the database, migrating it on the embedded default or when
@@ -61,14 +65,14 @@ func openStores(ctx context.Context, cfg config.Config, log *slog.Logger) (*stor
 	if err != nil {
 		return nil, err
 	}
-	s := &stores{sql: sq, refresh: sq}
+	s := &stores{sql: sq, refresh: sq, revocations: sq}
 	if cfg.Redis.URL != "" {
 		rs, err := redisstore.Open(ctx, cfg.Redis.URL, redisstore.Options{Prefix: cfg.Redis.Prefix, Logger: log})
 		if err != nil {
 			sq.Close()
 			return nil, fmt.Errorf("connecting to Redis (TOLLGATE_REDIS_URL): %w", err)
 		}
-		s.redis, s.refresh = rs, rs
+		s.redis, s.refresh, s.revocations = rs, rs, rs
 	}
 	return s, nil
 }
@@ -111,6 +115,7 @@ type service struct {
 	keys     *keys.Manager
 	hasher   *secret.Hasher
 	registry *registry.Registry
+	revoked  *revocation.Set
 	handler  http.Handler
 	log      *slog.Logger
 }
@@ -153,24 +158,36 @@ func newService(ctx context.Context, cfg config.Config, log *slog.Logger) (*serv
 		ReuseGrace: cfg.Tokens.RefreshReuseGrace,
 		Logger:     log,
 	})
+	set := revocation.New(st.revocations, revocation.Options{Logger: log})
 	checks := []server.Check{{Name: "database", Func: st.sql.Ping}}
 	if st.redis != nil {
 		checks = append(checks, server.Check{Name: "redis", Func: st.redis.Ping})
 	}
+	checks = append(checks, server.Check{Name: "revocations", Func: set.Ready})
 	h := server.New(server.Deps{
 		Issuer:  cfg.Issuer,
 		Tokens:  engine,
+		Auth:    engine,
 		Keys:    km,
 		Clients: st.sql,
-		Checks:  checks,
-		Logger:  log,
+		Refresh: st.refresh,
+		Introspector: introspection.New(introspection.Options{
+			Keys: km, Revocations: set, Refresh: st.refresh, Subjects: subjectRevocations{st.sql},
+			Issuer: cfg.Issuer, Leeway: cfg.Tokens.ClockSkew,
+		}),
+		Revocations: set,
+		ClockSkew:   cfg.Tokens.ClockSkew,
+		RefreshTTL:  cfg.Tokens.RefreshTTL,
+		Checks:      checks,
+		Logger:      log,
 	})
 	return &service{
 		cfg:      cfg,
 		stores:   st,
 		keys:     km,
 		hasher:   hasher,
-		registry: registry.New(registry.Options{Clients: st.sql, Users: st.sql, Hasher: hasher, Logger: log}),
+		registry: newRegistry(cfg, master, st.sql, st.revocations, log),
+		revoked:  set,
 		handler:  h,
 		log:      log,
 	}, nil
@@ -181,6 +198,7 @@ func newService(ctx context.Context, cfg config.Config, log *slog.Logger) (*serv
 func (s *service) background(ctx context.Context) (wait func()) {
 	var wg sync.WaitGroup
 	wg.Go(func() { s.keys.Run(ctx, time.Minute) })
+	wg.Go(func() { s.revoked.Run(ctx) })
 	if s.stores.redis == nil {
 		wg.Go(func() { s.purgeExpired(ctx, 10*time.Minute) })
 	}
@@ -209,3 +227,39 @@ func (s *service) purgeExpired(ctx context.Context, every time.Duration) {
 
 // Close releases the stores.
 func (s *service) Close() error { return s.stores.Close() }
+
+// subjectRevocations reads when a client's or user's tokens were last
+// revoked as a whole, for refresh tokens (whose families outlive the
+// revocation set's entries).
+type subjectRevocations struct{ sql *sqlstore.Store }
+
+func (sr subjectRevocations) TokensRevokedAt(ctx context.Context, clientID, userID string) (time.Time, error) {
+	var at time.Time
+	c, err := sr.sql.GetClient(ctx, clientID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return farFuture, nil // a deleted client's tokens are all dead
+	case err != nil:
+		return at, err
+	}
+	at = c.TokensRevokedAt
+	if userID == "" {
+		return at, nil
+	}
+	u, err := sr.sql.GetUser(ctx, userID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return farFuture, nil
+	case err != nil:
+		return at, err
+	case u.Disabled:
+		return farFuture, nil
+	}
+	if u.TokensRevokedAt.After(at) {
+		at = u.TokensRevokedAt
+	}
+	return at, nil
+}
+
+// farFuture marks every token of a subject as revoked.
+var farFuture = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)

@@ -57,6 +57,10 @@ func (e *Engine) rotate(ctx context.Context, st *issuance, tgr *oauth2.TokenGene
 	if old.ClientID != st.client.ID {
 		return nil, errBadRefresh
 	}
+	// A revoke-all for the client kills families it had started by then.
+	if !old.FamilyIssuedAt.After(st.client.TokensRevokedAt) {
+		return nil, errBadRefresh
+	}
 	now := e.opts.Now()
 	if !old.RotatedAt.IsZero() {
 		return nil, e.reused(ctx, st.client, family, old.RotatedAt, now)
@@ -68,7 +72,7 @@ func (e *Engine) rotate(ctx context.Context, st *issuance, tgr *oauth2.TokenGene
 	subject, roles := st.client.ID, st.client.Roles
 	if old.UserID != "" {
 		u, err := e.opts.Users.GetUser(ctx, old.UserID)
-		if errors.Is(err, store.ErrNotFound) || (err == nil && u.Disabled) {
+		if errors.Is(err, store.ErrNotFound) || (err == nil && (u.Disabled || !old.FamilyIssuedAt.After(u.TokensRevokedAt))) {
 			return nil, errBadRefresh
 		}
 		if err != nil {

@@ -47,20 +47,29 @@ func (e *ValidationError) err() error {
 
 // Registry creates and changes clients and users.
 type Registry struct {
-	clients store.ClientStore
-	users   store.UserStore
-	hasher  *secret.Hasher
-	now     func() time.Time
-	log     *slog.Logger
+	clients     store.ClientStore
+	users       store.UserStore
+	revocations store.RevocationStore
+	hasher      *secret.Hasher
+	accessTTL   time.Duration
+	skew        time.Duration
+	now         func() time.Time
+	log         *slog.Logger
 }
 
 // Options configure a Registry.
 type Options struct {
-	Clients store.ClientStore
-	Users   store.UserStore
-	Hasher  *secret.Hasher
-	Now     func() time.Time
-	Logger  *slog.Logger
+	Clients     store.ClientStore
+	Users       store.UserStore
+	Revocations store.RevocationStore
+	Hasher      *secret.Hasher
+	// AccessTTL is the server's default access-token lifetime and
+	// ClockSkew its leeway: together they bound how long a subject
+	// revocation must be remembered.
+	AccessTTL time.Duration
+	ClockSkew time.Duration
+	Now       func() time.Time
+	Logger    *slog.Logger
 }
 
 // New builds a Registry.
@@ -71,7 +80,10 @@ func New(o Options) *Registry {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Registry{clients: o.Clients, users: o.Users, hasher: o.Hasher, now: o.Now, log: o.Logger}
+	return &Registry{
+		clients: o.Clients, users: o.Users, revocations: o.Revocations, hasher: o.Hasher,
+		accessTTL: o.AccessTTL, skew: o.ClockSkew, now: o.Now, log: o.Logger,
+	}
 }
 
 // conflict turns store.ErrConflict into a field error that says what to do.

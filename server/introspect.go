@@ -1,0 +1,49 @@
+package server
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/tollgate/tollgate/server/introspection"
+	"github.com/tollgate/tollgate/server/oauth"
+)
+
+// Introspector answers RFC 7662 requests; *introspection.Introspector
+// implements it.
+type Introspector interface {
+	Introspect(ctx context.Context, tok, hint string) (*introspection.Result, error)
+}
+
+// introspectHandler serves POST /oauth2/introspect (RFC 7662). The caller
+// authenticates as a client holding the tollgate:introspect scope; without
+// credentials it gets 401, without the scope 403, never token data.
+func introspectHandler(auth ClientAuthenticator, in Introspector, log *slog.Logger) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		cl, form, err := authenticateForm(c, auth)
+		if err != nil {
+			renderOAuthError(c, log, err, true)
+			return
+		}
+		if !requireIntrospector(c, cl) {
+			return
+		}
+		tok := form.Get("token")
+		if tok == "" {
+			renderOAuthError(c, log, oauth.New(oauth.InvalidRequest, "token is required"), true)
+			return
+		}
+		res, err := in.Introspect(c.Request.Context(), tok, form.Get("token_type_hint"))
+		if err != nil {
+			renderOAuthError(c, log, err, true)
+			return
+		}
+		if res.ID != "" {
+			c.Set(ctxJTI, res.ID)
+		}
+		noStore(c)
+		c.JSON(http.StatusOK, res)
+	}
+}

@@ -1,0 +1,185 @@
+// Package introspection answers "is this token active, and what does it
+// carry?" (RFC 7662) from memory: access tokens are verified against the
+// published keys and checked against the node's revocation set, with no
+// database round trip. Refresh tokens are looked up in the refresh store.
+package introspection
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/tollgate/tollgate/server/accesstoken"
+	"github.com/tollgate/tollgate/server/secret"
+	"github.com/tollgate/tollgate/store"
+)
+
+// Checker is the node's revocation set; *revocation.Set implements it.
+type Checker interface {
+	// Check reports whether a token is revoked; ok is false while the set
+	// cannot vouch for its completeness.
+	Check(jti string, subjects []string, issuedAt time.Time) (revoked, ok bool)
+}
+
+// SubjectRevocations tells when a client's or user's tokens were last
+// revoked as a whole (zero if never); refresh tokens of a family started
+// at or before that time are dead.
+type SubjectRevocations interface {
+	TokensRevokedAt(ctx context.Context, clientID, userID string) (time.Time, error)
+}
+
+// Options configure an Introspector.
+type Options struct {
+	Keys        accesstoken.KeySource
+	Revocations Checker
+	Refresh     store.RefreshTokenStore
+	Subjects    SubjectRevocations
+	Issuer      string
+	Leeway      time.Duration
+	Now         func() time.Time
+	// CacheSize bounds the verified-token cache (default 100,000 entries).
+	CacheSize int
+}
+
+// Result is an RFC 7662 §2.2 response. An inactive token is exactly
+// {"active":false}.
+type Result struct {
+	Active    bool     `json:"active"`
+	Scope     string   `json:"scope,omitempty"`
+	ClientID  string   `json:"client_id,omitempty"`
+	Subject   string   `json:"sub,omitempty"`
+	Audience  any      `json:"aud,omitempty"`
+	Issuer    string   `json:"iss,omitempty"`
+	ExpiresAt int64    `json:"exp,omitempty"`
+	IssuedAt  int64    `json:"iat,omitempty"`
+	NotBefore int64    `json:"nbf,omitempty"`
+	ID        string   `json:"jti,omitempty"`
+	TokenType string   `json:"token_type,omitempty"`
+	Roles     []string `json:"roles,omitempty"`
+	APIKeyID  string   `json:"api_key_id,omitempty"`
+}
+
+var inactive = &Result{}
+
+// Introspector answers introspection requests.
+type Introspector struct {
+	o     Options
+	cache *cache
+}
+
+// New builds an Introspector.
+func New(o Options) *Introspector {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.CacheSize <= 0 {
+		o.CacheSize = 100_000
+	}
+	return &Introspector{o: o, cache: newCache(o.CacheSize)}
+}
+
+// Introspect returns the token's state. The hint (RFC 7662 §2.1) orders
+// the lookups but is not trusted. Unknown, expired, revoked, tampered and
+// foreign tokens are inactive; an error means a store could not be
+// reached, and the caller answers 503 rather than guess.
+func (i *Introspector) Introspect(ctx context.Context, tok, hint string) (*Result, error) {
+	if _, ok := secret.ParseRefreshToken(tok); ok || hint == "refresh_token" {
+		if r, err := i.refresh(ctx, tok); err != nil || r.Active {
+			return r, err
+		}
+	}
+	return i.access(tok), nil
+}
+
+// access checks a JWT access token: the signature once (then cached until
+// exp), the revocation set every time.
+func (i *Introspector) access(tok string) *Result {
+	if len(tok) > accesstoken.MaxTokenLen || strings.Count(tok, ".") != 2 {
+		return inactive
+	}
+	now := i.o.Now()
+	key := sha256.Sum256([]byte(tok))
+	c, ok := i.cache.get(key, now)
+	if !ok {
+		var err error
+		c, err = accesstoken.Verify(tok, i.o.Keys, accesstoken.VerifyOptions{Issuer: i.o.Issuer, Now: now, Leeway: i.o.Leeway})
+		if err != nil {
+			return inactive
+		}
+		i.cache.put(key, c)
+	}
+	// The cache never outlives exp, and is never a reason to skip this.
+	if !now.Before(c.ExpiresAt.Add(i.o.Leeway)) {
+		return inactive
+	}
+	subjects := [2]string{store.SubjectClient + c.ClientID, store.SubjectUser + c.Subject}
+	if revoked, sure := i.o.Revocations.Check(c.ID, subjects[:], c.IssuedAt); revoked || !sure {
+		return inactive
+	}
+	r := &Result{
+		Active:    true,
+		Scope:     strings.Join(c.Scope, " "),
+		ClientID:  c.ClientID,
+		Subject:   c.Subject,
+		Issuer:    c.Issuer,
+		ExpiresAt: c.ExpiresAt.Unix(),
+		IssuedAt:  c.IssuedAt.Unix(),
+		ID:        c.ID,
+		TokenType: "Bearer",
+		Roles:     c.Roles,
+		APIKeyID:  c.APIKeyID,
+	}
+	if !c.NotBefore.IsZero() {
+		r.NotBefore = c.NotBefore.Unix()
+	}
+	if len(c.Audience) == 1 {
+		r.Audience = c.Audience[0]
+	} else {
+		r.Audience = c.Audience
+	}
+	return r
+}
+
+// refresh looks a refresh token up in the refresh store.
+func (i *Introspector) refresh(ctx context.Context, tok string) (*Result, error) {
+	family, ok := secret.ParseRefreshToken(tok)
+	if !ok {
+		return inactive, nil
+	}
+	rt, err := i.o.Refresh.GetRefreshToken(ctx, family, secret.TokenHash(tok))
+	if errors.Is(err, store.ErrNotFound) {
+		return inactive, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	now := i.o.Now()
+	if !rt.RotatedAt.IsZero() || !now.Before(rt.ExpiresAt) {
+		return inactive, nil
+	}
+	if i.o.Subjects != nil {
+		at, err := i.o.Subjects.TokensRevokedAt(ctx, rt.ClientID, rt.UserID)
+		if err != nil {
+			return nil, err
+		}
+		if !rt.FamilyIssuedAt.After(at) {
+			return inactive, nil
+		}
+	}
+	sub := rt.UserID
+	if sub == "" {
+		sub = rt.ClientID
+	}
+	return &Result{
+		Active:    true,
+		Scope:     strings.Join(rt.Scopes, " "),
+		ClientID:  rt.ClientID,
+		Subject:   sub,
+		Issuer:    i.o.Issuer,
+		ExpiresAt: rt.ExpiresAt.Unix(),
+		IssuedAt:  rt.IssuedAt.Unix(),
+		TokenType: "refresh_token",
+	}, nil
+}

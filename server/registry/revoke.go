@@ -1,0 +1,73 @@
+package registry
+
+import (
+	"context"
+	"time"
+
+	"github.com/tollgate/tollgate/store"
+)
+
+// RevokeClientTokens revokes every token issued to the client up to now:
+// its access tokens through the revocation set (every node drops them
+// within moments), its refresh-token families through the client record.
+// Tokens issued afterwards are unaffected. It returns store.ErrNotFound
+// for an unknown client.
+func (r *Registry) RevokeClientTokens(ctx context.Context, clientID string) (time.Time, error) {
+	c, err := r.clients.GetClient(ctx, clientID)
+	if err != nil {
+		return time.Time{}, err
+	}
+	now := r.now().UTC()
+	c.TokensRevokedAt, c.UpdatedAt = now, now
+	if err := r.clients.UpdateClient(ctx, c); err != nil {
+		return time.Time{}, err
+	}
+	return now, r.revokeSubject(ctx, store.SubjectClient+c.ID, now, max(r.accessTTL, c.AccessTokenTTL))
+}
+
+// RevokeUserTokens revokes every token whose subject is the user, issued
+// through any client up to now. It returns store.ErrNotFound for an
+// unknown user.
+func (r *Registry) RevokeUserTokens(ctx context.Context, userID string) (time.Time, error) {
+	u, err := r.users.GetUser(ctx, userID)
+	if err != nil {
+		return time.Time{}, err
+	}
+	ttl, err := r.longestAccessTTL(ctx)
+	if err != nil {
+		return time.Time{}, err
+	}
+	now := r.now().UTC()
+	u.TokensRevokedAt, u.UpdatedAt = now, now
+	if err := r.users.UpdateUser(ctx, u); err != nil {
+		return time.Time{}, err
+	}
+	return now, r.revokeSubject(ctx, store.SubjectUser+u.ID, now, ttl)
+}
+
+// revokeSubject records the subject revocation for as long as a token
+// issued before it could live: the longest access-token lifetime plus the
+// clock-skew allowance.
+func (r *Registry) revokeSubject(ctx context.Context, key string, at time.Time, ttl time.Duration) error {
+	return r.revocations.Revoke(ctx, &store.Revocation{
+		Kind: store.RevokedSubject, Key: key, RevokedAt: at, ExpiresAt: at.Add(ttl + r.skew),
+	})
+}
+
+// longestAccessTTL is the longest lifetime any client's access tokens have.
+func (r *Registry) longestAccessTTL(ctx context.Context) (time.Duration, error) {
+	longest := r.accessTTL
+	for after := ""; ; {
+		page, err := r.clients.ListClients(ctx, after, 500)
+		if err != nil {
+			return 0, err
+		}
+		for _, c := range page {
+			longest = max(longest, c.AccessTokenTTL)
+		}
+		if len(page) < 500 {
+			return longest, nil
+		}
+		after = page[len(page)-1].ID
+	}
+}

@@ -1,0 +1,231 @@
+// Package revocation keeps each node's in-memory copy of the revocation
+// set, fed from the store (Redis pub/sub, or polling on SQL), so that a
+// revocation check never waits on a database. While the copy cannot vouch
+// for its completeness (not loaded yet, or its feed is disconnected) it
+// says so, and callers treat every token as inactive: a node never claims
+// a token active that it cannot vouch for.
+package revocation
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"slices"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tollgate/tollgate/store"
+)
+
+// pageSize is how many entries one store read returns.
+const pageSize = 1000
+
+// ErrNotSynced is returned by Ready while the set may be incomplete.
+var ErrNotSynced = errors.New("revocation set not synchronised with the store")
+
+// Options configure a Set.
+type Options struct {
+	Now    func() time.Time
+	Logger *slog.Logger
+	// Resync is how often the set re-reads the store even without a
+	// notification, as a safety net (default 5s).
+	Resync time.Duration
+}
+
+// Set is the node's in-memory revocation set.
+type Set struct {
+	st    store.RevocationStore
+	now   func() time.Time
+	log   *slog.Logger
+	every time.Duration
+
+	// syncMu serialises reads from the store.
+	syncMu sync.Mutex
+
+	mu       sync.RWMutex
+	tokens   map[string]time.Time // jti → expiry
+	subjects map[string]subject   // subject key → latest revocation
+	entries  []store.Revocation   // Seq order, for the feed
+	seen     map[int64]struct{}
+	cursor   int64 // highest Seq ever applied
+	synced   bool
+	// watching is true while a store watch is established.
+	watching atomic.Bool
+	changed  chan struct{} // closed and replaced on every change
+}
+
+type subject struct {
+	revokedAt, expiresAt time.Time
+}
+
+// New returns an empty, not yet synchronised Set; Run fills it.
+func New(st store.RevocationStore, o Options) *Set {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Resync <= 0 {
+		o.Resync = 5 * time.Second
+	}
+	return &Set{
+		st: st, now: o.Now, log: o.Logger, every: o.Resync,
+		tokens: map[string]time.Time{}, subjects: map[string]subject{}, seen: map[int64]struct{}{},
+		changed: make(chan struct{}),
+	}
+}
+
+// Check reports whether a token is revoked: by its jti, or because one of
+// its subjects (store.SubjectClient+client_id, store.SubjectUser+sub) was
+// revoked at or after it was issued. ok is false while the set cannot vouch
+// for its completeness; the caller must then treat the token as inactive.
+func (s *Set) Check(jti string, subjects []string, issuedAt time.Time) (revoked, ok bool) {
+	now := s.now()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if !s.synced {
+		return false, false
+	}
+	if exp, hit := s.tokens[jti]; hit && now.Before(exp) {
+		return true, true
+	}
+	for _, k := range subjects {
+		if sub, hit := s.subjects[k]; hit && now.Before(sub.expiresAt) && !issuedAt.After(sub.revokedAt) {
+			return true, true
+		}
+	}
+	return false, true
+}
+
+// SubjectRevokedAt returns when the subject's tokens were last revoked
+// (zero if never, or if that record has expired).
+func (s *Set) SubjectRevokedAt(key string) time.Time {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if sub, ok := s.subjects[key]; ok && s.now().Before(sub.expiresAt) {
+		return sub.revokedAt
+	}
+	return time.Time{}
+}
+
+// Ready reports ErrNotSynced while the set may be incomplete.
+func (s *Set) Ready(context.Context) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if !s.synced {
+		return ErrNotSynced
+	}
+	return nil
+}
+
+// Revoke records r in the store and, once the store has accepted it, in
+// this node's set at once: a token is never active here after its
+// revocation returned.
+func (s *Set) Revoke(ctx context.Context, r *store.Revocation) error {
+	if err := s.st.Revoke(ctx, r); err != nil {
+		return err
+	}
+	if r.Seq != 0 {
+		s.apply([]store.Revocation{*r})
+	}
+	return nil
+}
+
+// Since returns the entries after cursor (in Seq order) and the cursor to
+// resume from, plus a channel closed at the next change.
+func (s *Set) Since(cursor int64) ([]store.Revocation, int64, <-chan struct{}) {
+	now := s.now()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	i := sort.Search(len(s.entries), func(i int) bool { return s.entries[i].Seq > cursor })
+	out := make([]store.Revocation, 0, len(s.entries)-i)
+	for _, e := range s.entries[i:] {
+		if now.Before(e.ExpiresAt) {
+			out = append(out, e)
+		}
+	}
+	next := cursor
+	if len(s.entries) > 0 && s.entries[len(s.entries)-1].Seq > next {
+		next = s.entries[len(s.entries)-1].Seq
+	}
+	return out, next, s.changed
+}
+
+// Size returns how many entries the set holds.
+func (s *Set) Size() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.entries)
+}
+
+// apply merges entries into the set, keeps the feed log in Seq order, and
+// wakes feed readers. Entries already known (by Seq) are skipped, so a full
+// reload after a reconnect repeats nothing in the feed.
+func (s *Set) apply(rs []store.Revocation) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	added := false
+	for _, r := range rs {
+		if _, dup := s.seen[r.Seq]; dup {
+			continue
+		}
+		s.seen[r.Seq] = struct{}{}
+		added = true
+		switch r.Kind {
+		case store.RevokedToken:
+			if r.ExpiresAt.After(s.tokens[r.Key]) {
+				s.tokens[r.Key] = r.ExpiresAt
+			}
+		case store.RevokedSubject:
+			cur := s.subjects[r.Key]
+			if r.RevokedAt.After(cur.revokedAt) {
+				cur.revokedAt = r.RevokedAt
+			}
+			if r.ExpiresAt.After(cur.expiresAt) {
+				cur.expiresAt = r.ExpiresAt
+			}
+			s.subjects[r.Key] = cur
+		}
+		s.cursor = max(s.cursor, r.Seq)
+		if n := len(s.entries); n == 0 || s.entries[n-1].Seq < r.Seq {
+			s.entries = append(s.entries, r)
+		} else {
+			i := sort.Search(n, func(i int) bool { return s.entries[i].Seq > r.Seq })
+			s.entries = slices.Insert(s.entries, i, r)
+		}
+	}
+	if added {
+		close(s.changed)
+		s.changed = make(chan struct{})
+	}
+}
+
+// prune drops expired entries.
+func (s *Set) prune() {
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	kept := s.entries[:0]
+	for _, e := range s.entries {
+		if now.Before(e.ExpiresAt) {
+			kept = append(kept, e)
+		} else {
+			delete(s.seen, e.Seq)
+		}
+	}
+	clear(s.entries[len(kept):])
+	s.entries = kept
+	for k, exp := range s.tokens {
+		if !now.Before(exp) {
+			delete(s.tokens, k)
+		}
+	}
+	for k, sub := range s.subjects {
+		if !now.Before(sub.expiresAt) {
+			delete(s.subjects, k)
+		}
+	}
+}

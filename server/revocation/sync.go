@@ -1,0 +1,122 @@
+package revocation
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// Run keeps the set in step with the store until ctx is done: it watches
+// for changes, reloads everything on every (re)connect before it reports
+// ready, and marks itself unsynced while the watch is down.
+func (s *Set) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Go(func() { s.tick(ctx) })
+
+	backoff := 100 * time.Millisecond
+	for {
+		fresh := true
+		err := s.st.WatchRevocations(ctx, func() {
+			// The first notification of a watch reloads the whole set: the
+			// watch may have been down, and entries recorded meanwhile must
+			// be in memory before the node vouches for any token again.
+			full := fresh
+			fresh = false
+			s.watching.Store(true)
+			if s.load(ctx, full) {
+				backoff = 100 * time.Millisecond
+			}
+		})
+		s.watching.Store(false)
+		s.setSynced(false)
+		if ctx.Err() != nil {
+			return
+		}
+		s.log.LogAttrs(ctx, slog.LevelWarn, "revocation feed disconnected; treating tokens as inactive until it is back",
+			slog.String("error", errString(err)), slog.Duration("retry_in", backoff))
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 5*time.Second)
+	}
+}
+
+// tick prunes expired entries and re-reads the store now and then, as a
+// safety net against a lost notification.
+func (s *Set) tick(ctx context.Context) {
+	t := time.NewTicker(s.every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			s.prune()
+			if s.watching.Load() {
+				// A failed read left the set unsynced: reload it whole.
+				s.load(ctx, s.Ready(ctx) != nil)
+			}
+		}
+	}
+}
+
+// load reads entries from the store into the set: all of them when full,
+// else those after the newest one known. It reports success, and marks the
+// set synced after a successful full load (or keeps it so after an
+// incremental one); a failure marks it unsynced.
+func (s *Set) load(ctx context.Context, full bool) bool {
+	s.syncMu.Lock()
+	defer s.syncMu.Unlock()
+	after := int64(0)
+	if !full {
+		after = s.maxSeq()
+	}
+	for {
+		page, err := s.st.RevocationsSince(ctx, after, pageSize)
+		if err != nil {
+			s.setSynced(false)
+			s.log.LogAttrs(ctx, slog.LevelWarn, "reading revocations", slog.String("error", err.Error()))
+			return false
+		}
+		s.apply(page)
+		if len(page) < pageSize {
+			break
+		}
+		after = page[len(page)-1].Seq
+	}
+	if full && s.watching.Load() {
+		s.setSynced(true)
+		s.log.LogAttrs(ctx, slog.LevelInfo, "revocation set loaded", slog.Int("entries", s.Size()))
+	}
+	return true
+}
+
+func (s *Set) maxSeq() int64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.cursor
+}
+
+// setSynced records whether the set can vouch for itself, and wakes feed
+// readers when that changes (a stream ends when its node loses the feed).
+func (s *Set) setSynced(v bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.synced == v {
+		return
+	}
+	s.synced = v
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
+func errString(err error) string {
+	if err == nil {
+		return "watch ended"
+	}
+	return err.Error()
+}

@@ -1,0 +1,97 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/tollgate/tollgate/server/accesstoken"
+	"github.com/tollgate/tollgate/server/oauth"
+	"github.com/tollgate/tollgate/server/secret"
+	"github.com/tollgate/tollgate/store"
+)
+
+// RevocationSet is the node's revocation set; *revocation.Set implements
+// it.
+type RevocationSet interface {
+	// Revoke records r in the store and in this node's set.
+	Revoke(ctx context.Context, r *store.Revocation) error
+	// Since returns the entries after cursor, the cursor to resume from,
+	// and a channel closed at the next change.
+	Since(cursor int64) ([]store.Revocation, int64, <-chan struct{})
+	// Ready fails while the set may be incomplete.
+	Ready(ctx context.Context) error
+}
+
+// revoker revokes tokens presented to POST /oauth2/revoke.
+type revoker struct {
+	keys       accesstoken.KeySource
+	set        RevocationSet
+	refresh    store.RefreshTokenStore
+	issuer     string
+	skew       time.Duration
+	refreshTTL time.Duration
+	now        func() time.Time
+}
+
+var errNotYours = oauth.New(oauth.UnauthorizedClient, "the token was issued to another client; a client may revoke only its own tokens")
+
+// revoke implements RFC 7009 §2.1. The token's shape decides how it is
+// looked up; token_type_hint is not needed. Tokens that are unknown,
+// expired or garbage are not an error (§2.2).
+func (rv *revoker) revoke(ctx context.Context, cl *store.Client, tok string) error {
+	now := rv.now()
+	if family, ok := secret.ParseRefreshToken(tok); ok {
+		rt, err := rv.refresh.GetRefreshToken(ctx, family, secret.TokenHash(tok))
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if rt.ClientID != cl.ID {
+			return errNotYours
+		}
+		// The token dies with its whole family: every successor too.
+		ttl := max(rv.refreshTTL, cl.RefreshTokenTTL)
+		return rv.refresh.RevokeRefreshFamily(ctx, family, now.Add(ttl))
+	}
+	c, err := accesstoken.Verify(tok, rv.keys, accesstoken.VerifyOptions{Issuer: rv.issuer, Now: now, Leeway: rv.skew})
+	if err != nil {
+		return nil
+	}
+	if c.ClientID != cl.ID {
+		return errNotYours
+	}
+	// Kept until the token could no longer pass any check, exp + skew.
+	return rv.set.Revoke(ctx, &store.Revocation{
+		Kind: store.RevokedToken, Key: c.ID, RevokedAt: now, ExpiresAt: c.ExpiresAt.Add(rv.skew),
+	})
+}
+
+// revokeHandler serves POST /oauth2/revoke (RFC 7009). The caller
+// authenticates as a client, with Basic or form credentials.
+func revokeHandler(auth ClientAuthenticator, rv *revoker, log *slog.Logger) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		cl, form, err := authenticateForm(c, auth)
+		if err != nil {
+			renderOAuthError(c, log, err, true)
+			return
+		}
+		tok := form.Get("token")
+		if tok == "" {
+			renderOAuthError(c, log, oauth.New(oauth.InvalidRequest, "token is required"), true)
+			return
+		}
+		if err := rv.revoke(c.Request.Context(), cl, tok); err != nil {
+			renderOAuthError(c, log, err, true)
+			return
+		}
+		noStore(c)
+		c.Status(http.StatusOK)
+	}
+}
