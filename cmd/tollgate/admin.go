@@ -13,7 +13,6 @@ import (
 	"github.com/tollgate/tollgate/server/keys"
 	"github.com/tollgate/tollgate/server/registry"
 	"github.com/tollgate/tollgate/server/secret"
-	"github.com/tollgate/tollgate/store"
 	"github.com/tollgate/tollgate/store/sqlstore"
 )
 
@@ -24,6 +23,7 @@ type admin struct {
 	cfg      config.Config
 	master   []byte
 	log      *slog.Logger
+	stores   *stores
 	sql      *sqlstore.Store
 	registry *registry.Registry
 }
@@ -40,19 +40,21 @@ func (e *env) openAdmin(ctx context.Context) (*admin, error) {
 	if err != nil {
 		return nil, err
 	}
-	sq, err := openSQL(ctx, cfg, log, false)
+	// With Redis configured, client changes must reach the running
+	// servers' caches, and revocations live there.
+	st, err := openStores(ctx, cfg, log)
 	if err != nil {
 		return nil, err
 	}
-	return &admin{cfg: cfg, master: master, log: log, sql: sq, registry: newRegistry(cfg, master, sq, sq, log)}, nil
+	return &admin{cfg: cfg, master: master, log: log, stores: st, sql: st.sql, registry: newRegistry(cfg, master, st, log)}, nil
 }
 
-func (a *admin) Close() error { return a.sql.Close() }
+func (a *admin) Close() error { return a.stores.Close() }
 
 // newRegistry builds the registry both the server and the CLI use.
-func newRegistry(cfg config.Config, master []byte, sq *sqlstore.Store, revs store.RevocationStore, log *slog.Logger) *registry.Registry {
+func newRegistry(cfg config.Config, master []byte, st *stores, log *slog.Logger) *registry.Registry {
 	return registry.New(registry.Options{
-		Clients: sq, Users: sq, Revocations: revs,
+		Clients: st.clients, Users: st.sql, Revocations: st.revocations,
 		Hasher:    secret.NewHasher(keys.Derive(master, keys.PurposeClientSecretPepper)),
 		AccessTTL: cfg.Tokens.AccessTTL, ClockSkew: cfg.Tokens.ClockSkew, Logger: log,
 	})

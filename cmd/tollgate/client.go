@@ -91,7 +91,7 @@ func clientListCmd(e *env) *cobra.Command {
 			defer a.Close()
 			views := []registry.ClientView{}
 			for after := ""; ; {
-				page, err := a.sql.ListClients(cmd.Context(), after, 200)
+				page, err := a.stores.clients.ListClients(cmd.Context(), after, 200)
 				if err != nil {
 					return err
 				}
@@ -129,7 +129,7 @@ func clientShowCmd(e *env) *cobra.Command {
 				return err
 			}
 			defer a.Close()
-			c, err := a.sql.GetClient(cmd.Context(), args[0])
+			c, err := a.stores.clients.GetClient(cmd.Context(), args[0])
 			if errors.Is(err, store.ErrNotFound) {
 				return fmt.Errorf("no client %q; list them with: tollgate client list", args[0])
 			}
@@ -165,7 +165,7 @@ func clientDeleteCmd(e *env) *cobra.Command {
 				return err
 			}
 			defer a.Close()
-			err = a.sql.DeleteClient(cmd.Context(), args[0])
+			err = a.stores.clients.DeleteClient(cmd.Context(), args[0])
 			if errors.Is(err, store.ErrNotFound) {
 				return fmt.Errorf("no client %q; list them with: tollgate client list", args[0])
 			}

@@ -172,3 +172,42 @@ func TestRedisDownRefresh(t *testing.T) {
 		t.Fatalf("refresh after Redis came back: %d %s", r.status, r.raw)
 	}
 }
+
+// TestIntrospectionWithoutPostgres: introspection never touches PostgreSQL
+// (the caller's client record is cached, invalidated through Redis), so it
+// keeps answering with the database cut off; and a client deleted with the
+// CLI is refused by the running server at once, cache or not.
+func TestIntrospectionWithoutPostgres(t *testing.T) {
+	e := newTestEnv(t, postgresRedis)
+	pu, err := url.Parse(e.vars["TOLLGATE_DATABASE_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newProxy(t, pu.Host)
+	pu.Host = p.addr
+	e.vars["TOLLGATE_DATABASE_URL"] = pu.String()
+	rsID, rsSecret := e.rsClient()
+	id, secret := e.newClient("--name", "svc")
+	goneID, goneSecret := e.newClient("--name", "gone")
+	e.start()
+	tok := e.ccToken(id, secret)
+	e.ccToken(goneID, goneSecret)
+	if r := e.introspect(rsID, rsSecret, tok); r.body["active"] != true {
+		t.Fatalf("warm-up: %s", r.raw)
+	}
+
+	p.down()
+	for i := range 50 {
+		if r := e.introspect(rsID, rsSecret, tok); r.status != 200 || r.body["active"] != true {
+			t.Fatalf("introspection %d with PostgreSQL cut off: %d %s", i, r.status, r.raw)
+		}
+	}
+	p.up()
+
+	e.mustCLI("", "client", "delete", goneID)
+	if !eventually(time.Second, func() bool {
+		return e.post("/oauth2/token", url.Values{"grant_type": {"client_credentials"}}, basic(goneID, goneSecret)).status == 401
+	}) {
+		t.Fatal("a deleted client still gets tokens from the running server")
+	}
+}

@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tollgate/tollgate/store"
-	"github.com/tollgate/tollgate/store/redisstore"
 )
 
 func revokeCmd(e *env) *cobra.Command {
@@ -31,18 +30,7 @@ tokens stop working at once. Tokens issued afterwards are not affected.`,
 				return err
 			}
 			defer a.Close()
-			// Revocations live in Redis when it is configured: that is
-			// where the servers watch for them.
-			var revs store.RevocationStore = a.sql
-			if a.cfg.Redis.URL != "" {
-				rs, err := redisstore.Open(ctx, a.cfg.Redis.URL, redisstore.Options{Prefix: a.cfg.Redis.Prefix, Logger: a.log})
-				if err != nil {
-					return fmt.Errorf("connecting to Redis (TOLLGATE_REDIS_URL): %w", err)
-				}
-				defer rs.Close()
-				revs = rs
-			}
-			reg := newRegistry(a.cfg, a.master, a.sql, revs, a.log)
+			reg := a.registry
 			var at time.Time
 			var what string
 			if clientID != "" {

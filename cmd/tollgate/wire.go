@@ -20,6 +20,7 @@ import (
 	"github.com/tollgate/tollgate/server/revocation"
 	"github.com/tollgate/tollgate/server/secret"
 	"github.com/tollgate/tollgate/store"
+	"github.com/tollgate/tollgate/store/clientcache"
 	"github.com/tollgate/tollgate/store/redisstore"
 	"github.com/tollgate/tollgate/store/sqlstore"
 )
@@ -32,6 +33,10 @@ type stores struct {
 	// in SQL.
 	refresh     store.RefreshTokenStore
 	revocations store.RevocationStore
+	// clients is the client store every component uses: with Redis, a
+	// cache (cached) that every node invalidates on change.
+	clients store.ClientStore
+	cached  *clientcache.Store
 }
 
 // openSQL opens the database, migrating it on the embedded default or when
@@ -65,7 +70,7 @@ func openStores(ctx context.Context, cfg config.Config, log *slog.Logger) (*stor
 	if err != nil {
 		return nil, err
 	}
-	s := &stores{sql: sq, refresh: sq, revocations: sq}
+	s := &stores{sql: sq, refresh: sq, revocations: sq, clients: sq}
 	if cfg.Redis.URL != "" {
 		rs, err := redisstore.Open(ctx, cfg.Redis.URL, redisstore.Options{Prefix: cfg.Redis.Prefix, Logger: log})
 		if err != nil {
@@ -73,6 +78,8 @@ func openStores(ctx context.Context, cfg config.Config, log *slog.Logger) (*stor
 			return nil, fmt.Errorf("connecting to Redis (TOLLGATE_REDIS_URL): %w", err)
 		}
 		s.redis, s.refresh, s.revocations = rs, rs, rs
+		s.cached = clientcache.New(sq, rs, clientcache.Options{Logger: log})
+		s.clients = s.cached
 	}
 	return s, nil
 }
@@ -146,7 +153,7 @@ func newService(ctx context.Context, cfg config.Config, log *slog.Logger) (*serv
 	}
 	hasher := secret.NewHasher(keys.Derive(master, keys.PurposeClientSecretPepper))
 	engine := grant.New(grant.Options{
-		Clients:    st.sql,
+		Clients:    st.clients,
 		Users:      st.sql,
 		Refresh:    st.refresh,
 		Hasher:     hasher,
@@ -169,10 +176,10 @@ func newService(ctx context.Context, cfg config.Config, log *slog.Logger) (*serv
 		Tokens:  engine,
 		Auth:    engine,
 		Keys:    km,
-		Clients: st.sql,
+		Clients: st.clients,
 		Refresh: st.refresh,
 		Introspector: introspection.New(introspection.Options{
-			Keys: km, Revocations: set, Refresh: st.refresh, Subjects: subjectRevocations{st.sql},
+			Keys: km, Revocations: set, Refresh: st.refresh, Subjects: subjectRevocations{clients: st.clients, users: st.sql},
 			Issuer: cfg.Issuer, Leeway: cfg.Tokens.ClockSkew,
 		}),
 		Revocations: set,
@@ -186,7 +193,7 @@ func newService(ctx context.Context, cfg config.Config, log *slog.Logger) (*serv
 		stores:   st,
 		keys:     km,
 		hasher:   hasher,
-		registry: newRegistry(cfg, master, st.sql, st.revocations, log),
+		registry: newRegistry(cfg, master, st, log),
 		revoked:  set,
 		handler:  h,
 		log:      log,
@@ -199,6 +206,9 @@ func (s *service) background(ctx context.Context) (wait func()) {
 	var wg sync.WaitGroup
 	wg.Go(func() { s.keys.Run(ctx, time.Minute) })
 	wg.Go(func() { s.revoked.Run(ctx) })
+	if s.stores.cached != nil {
+		wg.Go(func() { s.stores.cached.Run(ctx) })
+	}
 	if s.stores.redis == nil {
 		wg.Go(func() { s.purgeExpired(ctx, 10*time.Minute) })
 	}
@@ -231,11 +241,14 @@ func (s *service) Close() error { return s.stores.Close() }
 // subjectRevocations reads when a client's or user's tokens were last
 // revoked as a whole, for refresh tokens (whose families outlive the
 // revocation set's entries).
-type subjectRevocations struct{ sql *sqlstore.Store }
+type subjectRevocations struct {
+	clients store.ClientStore
+	users   store.UserStore
+}
 
 func (sr subjectRevocations) TokensRevokedAt(ctx context.Context, clientID, userID string) (time.Time, error) {
 	var at time.Time
-	c, err := sr.sql.GetClient(ctx, clientID)
+	c, err := sr.clients.GetClient(ctx, clientID)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return farFuture, nil // a deleted client's tokens are all dead
@@ -246,7 +259,7 @@ func (sr subjectRevocations) TokensRevokedAt(ctx context.Context, clientID, user
 	if userID == "" {
 		return at, nil
 	}
-	u, err := sr.sql.GetUser(ctx, userID)
+	u, err := sr.users.GetUser(ctx, userID)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return farFuture, nil

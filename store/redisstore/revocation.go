@@ -4,12 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 
 	"github.com/tollgate/tollgate/store"
 )
@@ -114,65 +111,11 @@ func decodeRevocation(m string) (store.Revocation, error) {
 
 // WatchRevocations subscribes to the revocation channel on a connection of
 // its own and calls notify once the subscription is confirmed, then for
-// every published Seq. It pings when the connection has been quiet for
-// watchPingEvery, so a dead one is noticed within about twice that. It
-// returns ctx.Err() once ctx is done; any connection failure ends it with
-// an error wrapping store.ErrUnavailable, rather than letting go-redis
-// resubscribe in silence: messages published meanwhile are lost, so the
-// caller must read from its cursor and watch again.
+// every published Seq. See subscribe for how a broken connection ends it.
 func (s *Store) WatchRevocations(ctx context.Context, notify func()) error {
-	ps := s.client.Subscribe(ctx)
-	defer func() { _ = ps.Close() }()
-	// Receive does not watch ctx; closing the PubSub interrupts it.
-	stop := context.AfterFunc(ctx, func() { _ = ps.Close() })
-	defer stop()
-
-	if err := ps.Subscribe(ctx, s.revocationChannel()); err != nil {
-		return watchErr(ctx, err)
+	err := s.subscribe(ctx, s.revocationChannel(), notify, func(string) { notify() })
+	if err != nil && ctx.Err() == nil {
+		return fmt.Errorf("redisstore: watch revocations: %w", err)
 	}
-	for subscribed := false; !subscribed; {
-		msg, err := ps.ReceiveTimeout(ctx, watchSubscribeTimeout)
-		if err != nil {
-			return watchErr(ctx, err)
-		}
-		sub, ok := msg.(*redis.Subscription)
-		subscribed = ok && sub.Kind == "subscribe"
-	}
-	notify()
-
-	pinged := false
-	for {
-		msg, err := ps.ReceiveTimeout(ctx, watchPingEvery)
-		switch {
-		case err == nil:
-			pinged = false // any reply shows the connection is alive
-			if _, ok := msg.(*redis.Message); ok {
-				notify()
-			}
-		case isTimeout(err) && !pinged && ctx.Err() == nil:
-			if err := ps.Ping(ctx); err != nil {
-				return watchErr(ctx, err)
-			}
-			pinged = true
-		case isTimeout(err) && ctx.Err() == nil:
-			return watchErr(ctx, fmt.Errorf("no reply to PING within %v: %w", watchPingEvery, err))
-		default:
-			return watchErr(ctx, err)
-		}
-	}
-}
-
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
-}
-
-// watchErr is ctx.Err() when the watch was cancelled, and otherwise err
-// wrapping store.ErrUnavailable: whatever broke the subscription, the
-// caller has to catch up and watch again.
-func watchErr(ctx context.Context, err error) error {
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
-	return fmt.Errorf("redisstore: watch revocations: %w: %w", store.ErrUnavailable, err)
+	return err
 }
