@@ -60,9 +60,13 @@ func TestDiscoveryAndProbes(t *testing.T) {
 				t.Fatalf("%d %s", r.status, r.raw)
 			}
 			want := map[string]any{
-				"issuer":         e.srv.URL,
-				"token_endpoint": e.srv.URL + "/oauth2/token",
-				"jwks_uri":       e.srv.URL + "/.well-known/jwks.json",
+				"issuer":                          e.srv.URL,
+				"token_endpoint":                  e.srv.URL + "/oauth2/token",
+				"jwks_uri":                        e.srv.URL + "/.well-known/jwks.json",
+				"introspection_endpoint":          e.srv.URL + "/oauth2/introspect",
+				"revocation_endpoint":             e.srv.URL + "/oauth2/revoke",
+				"revocation_feed_endpoint":        e.srv.URL + "/oauth2/revocations",
+				"revocation_feed_stream_endpoint": e.srv.URL + "/oauth2/revocations/stream",
 			}
 			for k, v := range want {
 				if r.body[k] != v {
