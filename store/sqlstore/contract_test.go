@@ -34,6 +34,8 @@ func TestContract(t *testing.T) {
 				storetest.RunRefreshTokens(t, func(t *testing.T) store.RefreshTokenStore { return b.open(t) })
 			})
 			t.Run("Revocations", func(t *testing.T) { storetest.RunRevocations(t, openRevocationPair(b.name)) })
+			t.Run("APIKeys", func(t *testing.T) { storetest.RunAPIKeys(t, openAPIKeyStores(b.open)) })
+			t.Run("Audit", func(t *testing.T) { storetest.RunAudit(t, func(t *testing.T) store.AuditStore { return b.open(t) }) })
 		})
 	}
 }

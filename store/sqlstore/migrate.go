@@ -23,6 +23,8 @@ func migrations() []*gormigrate.Migration {
 		migrationInitial(),
 		migrationRevocations(),
 		migrationTokensRevokedAt(),
+		migrationAPIKeys(),
+		migrationAuditLog(),
 	}
 }
 
