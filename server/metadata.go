@@ -56,7 +56,7 @@ func metadataHandler(issuer string, clients store.ClientStore, log *slog.Logger)
 			Issuer:                            issuer,
 			TokenEndpoint:                     issuer + pathToken,
 			JWKSURI:                           issuer + pathJWKS,
-			GrantTypesSupported:               grant.Supported,
+			GrantTypesSupported:               append(slices.Clone(grant.Supported), grant.TokenExchange),
 			ResponseTypesSupported:            []string{},
 			TokenEndpointAuthMethodsSupported: authMethods,
 			ScopesSupported:                   scopes,

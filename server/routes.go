@@ -1,6 +1,10 @@
 package server
 
-import "github.com/gin-gonic/gin"
+import (
+	"github.com/gin-gonic/gin"
+
+	"github.com/tollgate/tollgate/server/admin"
+)
 
 // Endpoint paths, also advertised in the RFC 8414 metadata.
 const (
@@ -28,5 +32,9 @@ func routes(r *gin.Engine, d Deps) {
 	r.GET(pathMetadata, metadataHandler(d.Issuer, d.Clients, d.Logger))
 	r.GET(pathJWKS, jwksHandler(d.Keys))
 	r.GET("/healthz", healthHandler)
+	// Bearer token with the tollgate:admin scope (see package admin).
+	if d.Admin != nil {
+		admin.Register(r, *d.Admin)
+	}
 	r.GET("/readyz", readyHandler(d.Checks, d.Logger))
 }

@@ -6,12 +6,14 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/tollgate/tollgate/server/accesstoken"
+	"github.com/tollgate/tollgate/server/admin"
 	"github.com/tollgate/tollgate/server/grant"
 	"github.com/tollgate/tollgate/store"
 )
@@ -19,6 +21,8 @@ import (
 // TokenIssuer runs token requests; *grant.Engine implements it.
 type TokenIssuer interface {
 	Token(ctx context.Context, req *grant.Request) (*grant.Token, error)
+	// Exchange serves the token-exchange grant (API keys, RFC 8693).
+	Exchange(ctx context.Context, form url.Values) (*grant.Token, error)
 }
 
 // KeySet publishes the signing keys and finds them for verification;
@@ -49,6 +53,8 @@ type Deps struct {
 	// default refresh-token lifetime.
 	ClockSkew  time.Duration
 	RefreshTTL time.Duration
+	// Admin configures the admin API; nil leaves it out.
+	Admin *admin.Deps
 	// Checks run on GET /readyz.
 	Checks []Check
 	Logger *slog.Logger

@@ -18,6 +18,8 @@ type tokenResponse struct {
 	ExpiresIn    int64  `json:"expires_in"`
 	RefreshToken string `json:"refresh_token,omitempty"`
 	Scope        string `json:"scope,omitempty"`
+	// IssuedTokenType answers a token exchange (RFC 8693 §2.2.1).
+	IssuedTokenType string `json:"issued_token_type,omitempty"`
 }
 
 // tokenHandler serves POST /oauth2/token. The client authenticates with
@@ -30,9 +32,16 @@ func tokenHandler(tokens TokenIssuer, log *slog.Logger) gin.HandlerFunc {
 			renderOAuthError(c, log, err, usedBasic)
 			return
 		}
-		c.Set(ctxClientID, req.ClientID)
 		c.Set(ctxGrantType, req.GrantType)
-		tok, err := tokens.Token(c.Request.Context(), req)
+		var tok *grant.Token
+		if req.GrantType == grant.TokenExchange {
+			// The API key authenticates this grant (RFC 8693); client
+			// credentials, if sent, play no part.
+			tok, err = tokens.Exchange(c.Request.Context(), req.Form)
+		} else {
+			c.Set(ctxClientID, req.ClientID)
+			tok, err = tokens.Token(c.Request.Context(), req)
+		}
 		if err != nil {
 			renderOAuthError(c, log, err, usedBasic)
 			return
@@ -40,11 +49,12 @@ func tokenHandler(tokens TokenIssuer, log *slog.Logger) gin.HandlerFunc {
 		c.Set(ctxJTI, tok.JTI)
 		noStore(c)
 		c.JSON(http.StatusOK, tokenResponse{
-			AccessToken:  tok.AccessToken,
-			TokenType:    tok.TokenType,
-			ExpiresIn:    tok.ExpiresIn,
-			RefreshToken: tok.RefreshToken,
-			Scope:        tok.Scope,
+			AccessToken:     tok.AccessToken,
+			TokenType:       tok.TokenType,
+			ExpiresIn:       tok.ExpiresIn,
+			RefreshToken:    tok.RefreshToken,
+			Scope:           tok.Scope,
+			IssuedTokenType: tok.IssuedTokenType,
 		})
 	}
 }
@@ -63,8 +73,8 @@ func tokenRequest(r *http.Request) (*grant.Request, error) {
 	if gt == "" {
 		return nil, oauth.New(oauth.InvalidRequest, "grant_type is required")
 	}
-	if !slices.Contains(grant.Supported, gt) {
-		return nil, oauth.New(oauth.UnsupportedGrantType, "supported grant types: client_credentials, password, refresh_token")
+	if gt != grant.TokenExchange && !slices.Contains(grant.Supported, gt) {
+		return nil, oauth.New(oauth.UnsupportedGrantType, "supported grant types: client_credentials, password, refresh_token, "+grant.TokenExchange)
 	}
 	return &grant.Request{GrantType: gt, ClientID: cc.ID, ClientSecret: cc.Secret, Form: form}, nil
 }

@@ -16,10 +16,10 @@ import (
 	"github.com/tollgate/tollgate/store/sqlstore"
 )
 
-// admin is what the client and user commands work with: the database,
+// dbAdmin is what the client and user commands work with: the database,
 // opened directly, so the first client can be made before any admin
 // credentials exist.
-type admin struct {
+type dbAdmin struct {
 	cfg      config.Config
 	master   []byte
 	log      *slog.Logger
@@ -29,7 +29,7 @@ type admin struct {
 }
 
 // openAdmin opens the configured database for an admin command.
-func (e *env) openAdmin(ctx context.Context) (*admin, error) {
+func (e *env) openAdmin(ctx context.Context) (*dbAdmin, error) {
 	cfg, err := e.loadConfig()
 	if err != nil {
 		return nil, err
@@ -46,15 +46,15 @@ func (e *env) openAdmin(ctx context.Context) (*admin, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &admin{cfg: cfg, master: master, log: log, stores: st, sql: st.sql, registry: newRegistry(cfg, master, st, log)}, nil
+	return &dbAdmin{cfg: cfg, master: master, log: log, stores: st, sql: st.sql, registry: newRegistry(cfg, master, st, log)}, nil
 }
 
-func (a *admin) Close() error { return a.stores.Close() }
+func (a *dbAdmin) Close() error { return a.stores.Close() }
 
 // newRegistry builds the registry both the server and the CLI use.
 func newRegistry(cfg config.Config, master []byte, st *stores, log *slog.Logger) *registry.Registry {
 	return registry.New(registry.Options{
-		Clients: st.clients, Users: st.sql, Revocations: st.revocations,
+		Clients: st.clients, Users: st.sql, Revocations: st.revocations, Audit: st.sql, APIKeys: st.sql,
 		Hasher:    secret.NewHasher(keys.Derive(master, keys.PurposeClientSecretPepper)),
 		AccessTTL: cfg.Tokens.AccessTTL, ClockSkew: cfg.Tokens.ClockSkew, Logger: log,
 	})

@@ -17,7 +17,7 @@ func keysCmd(e *env) *cobra.Command {
 }
 
 // openKeys loads the key manager on the configured database.
-func (a *admin) openKeys(cmd *cobra.Command) (*keys.Manager, error) {
+func (a *dbAdmin) openKeys(cmd *cobra.Command) (*keys.Manager, error) {
 	km, err := keys.New(a.sql, keys.Options{
 		SealKey:    keys.Derive(a.master, keys.PurposeSigningKeySeal),
 		Algorithm:  a.cfg.Tokens.SigningAlgorithm,

@@ -73,7 +73,7 @@ func TestDiscoveryAndProbes(t *testing.T) {
 					t.Errorf("%s = %v, want %v", k, r.body[k], v)
 				}
 			}
-			if got := strs(r.body["grant_types_supported"]); !slices.Equal(got, []string{"client_credentials", "password", "refresh_token"}) {
+			if got := strs(r.body["grant_types_supported"]); !slices.Equal(got, []string{"client_credentials", "password", "refresh_token", "urn:ietf:params:oauth:grant-type:token-exchange"}) {
 				t.Errorf("grant_types_supported %v", got)
 			}
 			if got := strs(r.body["token_endpoint_auth_methods_supported"]); !slices.Equal(got, []string{"client_secret_basic", "client_secret_post"}) {

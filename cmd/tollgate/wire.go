@@ -13,6 +13,7 @@ import (
 
 	"github.com/tollgate/tollgate/config"
 	"github.com/tollgate/tollgate/server"
+	"github.com/tollgate/tollgate/server/admin"
 	"github.com/tollgate/tollgate/server/grant"
 	"github.com/tollgate/tollgate/server/introspection"
 	"github.com/tollgate/tollgate/server/keys"
@@ -122,6 +123,7 @@ type service struct {
 	keys     *keys.Manager
 	hasher   *secret.Hasher
 	registry *registry.Registry
+	engine   *grant.Engine
 	revoked  *revocation.Set
 	handler  http.Handler
 	log      *slog.Logger
@@ -156,6 +158,7 @@ func newService(ctx context.Context, cfg config.Config, log *slog.Logger) (*serv
 		Clients:    st.clients,
 		Users:      st.sql,
 		Refresh:    st.refresh,
+		APIKeys:    st.sql,
 		Hasher:     hasher,
 		Keys:       km,
 		Issuer:     cfg.Issuer,
@@ -166,22 +169,28 @@ func newService(ctx context.Context, cfg config.Config, log *slog.Logger) (*serv
 		Logger:     log,
 	})
 	set := revocation.New(st.revocations, revocation.Options{Logger: log})
+	in := introspection.New(introspection.Options{
+		Keys: km, Revocations: set, Refresh: st.refresh, Subjects: subjectRevocations{clients: st.clients, users: st.sql},
+		Issuer: cfg.Issuer, Leeway: cfg.Tokens.ClockSkew,
+	})
+	reg := newRegistry(cfg, master, st, log)
 	checks := []server.Check{{Name: "database", Func: st.sql.Ping}}
 	if st.redis != nil {
 		checks = append(checks, server.Check{Name: "redis", Func: st.redis.Ping})
 	}
 	checks = append(checks, server.Check{Name: "revocations", Func: set.Ready})
 	h := server.New(server.Deps{
-		Issuer:  cfg.Issuer,
-		Tokens:  engine,
-		Auth:    engine,
-		Keys:    km,
-		Clients: st.clients,
-		Refresh: st.refresh,
-		Introspector: introspection.New(introspection.Options{
-			Keys: km, Revocations: set, Refresh: st.refresh, Subjects: subjectRevocations{clients: st.clients, users: st.sql},
-			Issuer: cfg.Issuer, Leeway: cfg.Tokens.ClockSkew,
-		}),
+		Issuer:       cfg.Issuer,
+		Tokens:       engine,
+		Auth:         engine,
+		Keys:         km,
+		Clients:      st.clients,
+		Refresh:      st.refresh,
+		Introspector: in,
+		Admin: &admin.Deps{
+			Registry: reg, Clients: st.clients, Users: st.sql, APIKeys: st.sql, Audit: st.sql,
+			Keys: km, Tokens: in, Logger: log,
+		},
 		Revocations: set,
 		ClockSkew:   cfg.Tokens.ClockSkew,
 		RefreshTTL:  cfg.Tokens.RefreshTTL,
@@ -193,7 +202,8 @@ func newService(ctx context.Context, cfg config.Config, log *slog.Logger) (*serv
 		stores:   st,
 		keys:     km,
 		hasher:   hasher,
-		registry: newRegistry(cfg, master, st, log),
+		registry: reg,
+		engine:   engine,
 		revoked:  set,
 		handler:  h,
 		log:      log,
@@ -206,6 +216,7 @@ func (s *service) background(ctx context.Context) (wait func()) {
 	var wg sync.WaitGroup
 	wg.Go(func() { s.keys.Run(ctx, time.Minute) })
 	wg.Go(func() { s.revoked.Run(ctx) })
+	wg.Go(func() { s.engine.RunUsage(ctx, 5*time.Second) })
 	if s.stores.cached != nil {
 		wg.Go(func() { s.stores.cached.Run(ctx) })
 	}

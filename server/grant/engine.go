@@ -45,6 +45,7 @@ type Options struct {
 	Clients store.ClientStore
 	Users   store.UserStore
 	Refresh store.RefreshTokenStore
+	APIKeys store.APIKeyStore
 	Hasher  *secret.Hasher
 	Keys    Signer
 	// Issuer is the "iss" of every token.
@@ -77,6 +78,8 @@ type Token struct {
 	ExpiresIn    int64
 	RefreshToken string
 	Scope        string
+	// IssuedTokenType is set for token exchange (RFC 8693 §2.2.1).
+	IssuedTokenType string
 	// Subject and JTI identify the issued token for logs.
 	Subject string
 	JTI     string
@@ -88,6 +91,7 @@ type Engine struct {
 	srv  *engine.Server
 	// argon bounds concurrent password checks.
 	argon chan struct{}
+	usage *usage
 }
 
 // New builds an Engine.
@@ -98,7 +102,7 @@ func New(opts Options) *Engine {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	e := &Engine{opts: opts, argon: make(chan struct{}, 2*runtime.GOMAXPROCS(0))}
+	e := &Engine{opts: opts, argon: make(chan struct{}, 2*runtime.GOMAXPROCS(0)), usage: newUsage()}
 
 	m := manage.NewManager()
 	m.MapClientStorage(clientStore{e: e})

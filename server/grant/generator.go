@@ -49,13 +49,23 @@ func (g generator) Token(ctx context.Context, data *oauth2.GenerateBasic, genRef
 	return access, refresh, nil
 }
 
-// sign builds and signs the RFC 9068 claims for one access token.
+// sign builds and signs the RFC 9068 claims of one access token for the
+// request's client.
 func (e *Engine) sign(st *issuance, subject string, roles, scopes []string, now time.Time, ttl time.Duration) (string, error) {
-	key, err := e.opts.Keys.Signer()
+	c, tok, err := e.issue(st.client.ID, st.client.Audience, subject, roles, scopes, "", now, ttl)
 	if err != nil {
 		return "", err
 	}
-	aud := st.client.Audience
+	st.claims = c
+	return tok, nil
+}
+
+// issue signs an access token. An empty audience means the server's.
+func (e *Engine) issue(clientID string, aud []string, subject string, roles, scopes []string, apiKeyID string, now time.Time, ttl time.Duration) (*accesstoken.Claims, string, error) {
+	key, err := e.opts.Keys.Signer()
+	if err != nil {
+		return nil, "", err
+	}
 	if len(aud) == 0 {
 		aud = e.opts.Audience
 	}
@@ -66,16 +76,16 @@ func (e *Engine) sign(st *issuance, subject string, roles, scopes []string, now 
 		IssuedAt:  now,
 		ExpiresAt: now.Add(ttl),
 		ID:        accesstoken.NewJTI(),
-		ClientID:  st.client.ID,
+		ClientID:  clientID,
 		Scope:     scopes,
 		Roles:     roles,
+		APIKeyID:  apiKeyID,
 	}
 	tok, err := accesstoken.Sign(key, c)
 	if err != nil {
-		return "", err
+		return nil, "", err
 	}
-	st.claims = c
-	return tok, nil
+	return c, tok, nil
 }
 
 func (e *Engine) accessTTL(c *store.Client) time.Duration {

@@ -58,15 +58,15 @@ func (r *Registry) CreateClient(ctx context.Context, spec ClientSpec) (*store.Cl
 		UpdatedAt:       now,
 	}
 	if err := r.clients.CreateClient(ctx, c); err != nil {
-		return nil, "", conflict(err, "name", "client name "+spec.Name)
+		return nil, "", conflict(err, "client_name", "client name "+spec.Name)
 	}
-	return c, sec, nil
+	return c, sec, r.record(ctx, "client.create", target(store.SubjectClient, c.ID), nil, ViewClient(c))
 }
 
 func validateClient(s ClientSpec) error {
 	var v ValidationError
 	if s.Name == "" || len(s.Name) > maxNameLen {
-		v.add("name", "must be 1 to %d characters", maxNameLen)
+		v.add("client_name", "must be 1 to %d characters", maxNameLen)
 	}
 	for _, gt := range s.GrantTypes {
 		if !slices.Contains(grant.Supported, gt) {
@@ -76,11 +76,11 @@ func validateClient(s ClientSpec) error {
 	if slices.Contains(s.GrantTypes, grant.RefreshToken) && !slices.Contains(s.GrantTypes, grant.Password) {
 		v.add("grant_types", "refresh_token is only useful with password: client_credentials never returns a refresh token (RFC 6749 §4.4.3)")
 	}
-	checkScopes(&v, "scopes", s.Scopes)
-	checkScopes(&v, "default_scopes", s.DefaultScopes)
+	checkScopes(&v, "scope", s.Scopes)
+	checkScopes(&v, "default_scope", s.DefaultScopes)
 	for _, d := range s.DefaultScopes {
 		if !slices.Contains(s.Scopes, d) {
-			v.add("default_scopes", "%q is not among the client's scopes", printable(d))
+			v.add("default_scope", "%q is not among the client's scopes", printable(d))
 		}
 	}
 	checkValues(&v, "audience", s.Audience)

@@ -23,6 +23,9 @@ type FieldError struct {
 // ValidationError lists every invalid field of one request.
 type ValidationError struct {
 	Fields []FieldError
+	// Conflict is set when the input is valid but clashes with what is
+	// stored (a taken name): HTTP 409 rather than 400.
+	Conflict bool
 }
 
 // Error implements error.
@@ -50,6 +53,8 @@ type Registry struct {
 	clients     store.ClientStore
 	users       store.UserStore
 	revocations store.RevocationStore
+	audit       store.AuditStore
+	apiKeys     store.APIKeyStore
 	hasher      *secret.Hasher
 	accessTTL   time.Duration
 	skew        time.Duration
@@ -62,7 +67,10 @@ type Options struct {
 	Clients     store.ClientStore
 	Users       store.UserStore
 	Revocations store.RevocationStore
-	Hasher      *secret.Hasher
+	// Audit receives one entry per change (optional).
+	Audit   store.AuditStore
+	APIKeys store.APIKeyStore
+	Hasher  *secret.Hasher
 	// AccessTTL is the server's default access-token lifetime and
 	// ClockSkew its leeway: together they bound how long a subject
 	// revocation must be remembered.
@@ -81,7 +89,7 @@ func New(o Options) *Registry {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Registry{
-		clients: o.Clients, users: o.Users, revocations: o.Revocations, hasher: o.Hasher,
+		clients: o.Clients, users: o.Users, revocations: o.Revocations, audit: o.Audit, apiKeys: o.APIKeys, hasher: o.Hasher,
 		accessTTL: o.AccessTTL, skew: o.ClockSkew, now: o.Now, log: o.Logger,
 	}
 }
@@ -89,7 +97,7 @@ func New(o Options) *Registry {
 // conflict turns store.ErrConflict into a field error that says what to do.
 func conflict(err error, field, what string) error {
 	if errors.Is(err, store.ErrConflict) {
-		return &ValidationError{Fields: []FieldError{{Field: field, Message: what + " is already taken; choose another"}}}
+		return &ValidationError{Fields: []FieldError{{Field: field, Message: what + " is already taken; choose another"}}, Conflict: true}
 	}
 	return err
 }

@@ -22,7 +22,10 @@ func (r *Registry) RevokeClientTokens(ctx context.Context, clientID string) (tim
 	if err := r.clients.UpdateClient(ctx, c); err != nil {
 		return time.Time{}, err
 	}
-	return now, r.revokeSubject(ctx, store.SubjectClient+c.ID, now, max(r.accessTTL, c.AccessTokenTTL))
+	if err := r.revokeSubject(ctx, store.SubjectClient+c.ID, now, max(r.accessTTL, c.AccessTokenTTL)); err != nil {
+		return now, err
+	}
+	return now, r.record(ctx, "client.revoke_tokens", target(store.SubjectClient, c.ID), nil, map[string]time.Time{"revoked_at": now})
 }
 
 // RevokeUserTokens revokes every token whose subject is the user, issued
@@ -42,7 +45,10 @@ func (r *Registry) RevokeUserTokens(ctx context.Context, userID string) (time.Ti
 	if err := r.users.UpdateUser(ctx, u); err != nil {
 		return time.Time{}, err
 	}
-	return now, r.revokeSubject(ctx, store.SubjectUser+u.ID, now, ttl)
+	if err := r.revokeSubject(ctx, store.SubjectUser+u.ID, now, ttl); err != nil {
+		return now, err
+	}
+	return now, r.record(ctx, "user.revoke_tokens", target(store.SubjectUser, u.ID), nil, map[string]time.Time{"revoked_at": now})
 }
 
 // revokeSubject records the subject revocation for as long as a token

@@ -51,5 +51,5 @@ func (r *Registry) CreateUser(ctx context.Context, spec UserSpec) (*store.User, 
 	if err := r.users.CreateUser(ctx, u); err != nil {
 		return nil, conflict(err, "username", "username "+spec.Username)
 	}
-	return u, nil
+	return u, r.record(ctx, "user.create", target(store.SubjectUser, u.ID), nil, ViewUser(u))
 }

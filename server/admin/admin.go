@@ -1,0 +1,78 @@
+// Package admin is Tollgate's admin API (/admin/v1): clients, users, API
+// keys, subject-wide revocation, signing keys and the audit log. Every
+// call needs a bearer access token with the tollgate:admin scope, issued
+// by Tollgate itself; errors are application/problem+json (RFC 9457).
+package admin
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/tollgate/tollgate/server/introspection"
+	"github.com/tollgate/tollgate/server/registry"
+	"github.com/tollgate/tollgate/store"
+)
+
+// ScopeAdmin is the scope an admin token must carry.
+const ScopeAdmin = "tollgate:admin"
+
+// Prefix is where the admin API is mounted.
+const Prefix = "/admin/v1"
+
+// Introspector checks admin bearer tokens: signature, expiry and the
+// node's revocation set; *introspection.Introspector implements it.
+type Introspector interface {
+	Introspect(ctx context.Context, tok, hint string) (*introspection.Result, error)
+}
+
+// KeyRing lists and rotates signing keys; *keys.Manager implements it.
+type KeyRing interface {
+	Keys() []store.SigningKey
+	Rotate(ctx context.Context) (*store.SigningKey, error)
+}
+
+// Deps are what the admin handlers need.
+type Deps struct {
+	Registry *registry.Registry
+	Clients  store.ClientStore
+	Users    store.UserStore
+	APIKeys  store.APIKeyStore
+	Audit    store.AuditStore
+	Keys     KeyRing
+	Tokens   Introspector
+	Logger   *slog.Logger
+	Now      func() time.Time
+}
+
+// Register mounts every admin route on r. The route list is here, with the
+// one authentication rule that covers all of them.
+func Register(r gin.IRouter, d Deps) {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	g := r.Group(Prefix, requireAdmin(d.Tokens, d.Logger))
+	g.POST("/clients", createClient(d))
+	g.GET("/clients", listClients(d))
+	g.GET("/clients/:id", getClient(d))
+	g.PATCH("/clients/:id", updateClient(d))
+	g.DELETE("/clients/:id", deleteClient(d))
+	g.POST("/clients/:id/secret", rotateSecret(d))
+	g.POST("/clients/:id/revoke-tokens", revokeClientTokens(d))
+	g.POST("/users", createUser(d))
+	g.GET("/users", listUsers(d))
+	g.GET("/users/:id", getUser(d))
+	g.PATCH("/users/:id", updateUser(d))
+	g.PUT("/users/:id/password", setPassword(d))
+	g.DELETE("/users/:id", deleteUser(d))
+	g.POST("/users/:id/revoke-tokens", revokeUserTokens(d))
+	g.POST("/api-keys", createAPIKey(d))
+	g.GET("/api-keys", listAPIKeys(d))
+	g.GET("/api-keys/:id", getAPIKey(d))
+	g.DELETE("/api-keys/:id", revokeAPIKey(d))
+	g.GET("/signing-keys", listSigningKeys(d))
+	g.POST("/signing-keys/rotate", rotateSigningKey(d))
+	g.GET("/audit", listAudit(d))
+}

@@ -1,0 +1,53 @@
+package admin
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/tollgate/tollgate/store"
+)
+
+// auditView is one audit entry as listed.
+type auditView struct {
+	ID     int64           `json:"id"`
+	At     time.Time       `json:"at"`
+	Actor  string          `json:"actor"`
+	Action string          `json:"action"`
+	Target string          `json:"target"`
+	Before json.RawMessage `json:"before,omitempty"`
+	After  json.RawMessage `json:"after,omitempty"`
+}
+
+// listAudit serves GET /audit[?target=…&action=…].
+func listAudit(d Deps) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		cursor, limit, ok := pageParams(c)
+		if !ok {
+			return
+		}
+		var after int64
+		if cursor != "" {
+			n, err := strconv.ParseInt(cursor, 10, 64)
+			if err != nil || n < 0 {
+				badRequest(c, "cursor", "is not a cursor this API returned")
+				return
+			}
+			after = n
+		}
+		f := store.AuditFilter{Target: c.Query("target"), Action: c.Query("action")}
+		rows, err := d.Audit.ListAudit(c.Request.Context(), f, after, limit+1)
+		if err != nil {
+			fail(c, d.Logger, err)
+			return
+		}
+		views := make([]auditView, len(rows))
+		for i, e := range rows {
+			views[i] = auditView{ID: e.ID, At: e.At, Actor: e.Actor, Action: e.Action, Target: e.Target, Before: e.Before, After: e.After}
+		}
+		c.JSON(http.StatusOK, paged(views, limit, func(v auditView) string { return strconv.FormatInt(v.ID, 10) }))
+	}
+}

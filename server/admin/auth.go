@@ -1,0 +1,66 @@
+package admin
+
+import (
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/tollgate/tollgate/server/registry"
+	"github.com/tollgate/tollgate/store"
+)
+
+// requireAdmin admits requests whose bearer token is active (signature,
+// expiry, this node's revocation set) and carries the tollgate:admin
+// scope. No or a bad token: 401 with a Bearer challenge (RFC 6750 §3); a
+// token without the scope: 403. The caller becomes the audit log's actor.
+func requireAdmin(tokens Introspector, log *slog.Logger) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		tok, ok := bearer(c.Request.Header.Values("Authorization"))
+		if !ok {
+			c.Header("WWW-Authenticate", `Bearer realm="tollgate-admin"`)
+			renderProblem(c, problem{Type: problemType + "unauthenticated", Title: "Unauthenticated", Status: http.StatusUnauthorized,
+				Detail: "send an access token with the " + ScopeAdmin + " scope: Authorization: Bearer <token>"})
+			return
+		}
+		res, err := tokens.Introspect(c.Request.Context(), tok, "access_token")
+		if err != nil {
+			fail(c, log, err)
+			return
+		}
+		if !res.Active || res.TokenType != "Bearer" {
+			c.Header("WWW-Authenticate", `Bearer realm="tollgate-admin", error="invalid_token"`)
+			renderProblem(c, problem{Type: problemType + "invalid-token", Title: "Invalid token", Status: http.StatusUnauthorized,
+				Detail: "the access token is invalid, expired or revoked; get a new one from /oauth2/token"})
+			return
+		}
+		if !slices.Contains(strings.Fields(res.Scope), ScopeAdmin) {
+			c.Header("WWW-Authenticate", `Bearer realm="tollgate-admin", error="insufficient_scope", scope="`+ScopeAdmin+`"`)
+			renderProblem(c, problem{Type: problemType + "forbidden", Title: "Forbidden", Status: http.StatusForbidden,
+				Detail: "the token lacks the " + ScopeAdmin + " scope"})
+			return
+		}
+		actor := store.SubjectClient + res.ClientID
+		if res.Subject != res.ClientID {
+			actor = store.SubjectUser + res.Subject + " via " + actor
+		}
+		c.Request = c.Request.WithContext(registry.WithActor(c.Request.Context(), actor))
+		c.Next()
+	}
+}
+
+// bearer extracts the token from exactly one Authorization header with
+// the Bearer scheme (case-insensitive, RFC 9110 §11.1).
+func bearer(hdr []string) (string, bool) {
+	if len(hdr) != 1 {
+		return "", false
+	}
+	scheme, tok, ok := strings.Cut(strings.TrimSpace(hdr[0]), " ")
+	tok = strings.TrimSpace(tok)
+	if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" || strings.ContainsAny(tok, " \t") {
+		return "", false
+	}
+	return tok, true
+}

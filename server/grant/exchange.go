@@ -1,0 +1,126 @@
+package grant
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tollgate/tollgate/server/oauth"
+	"github.com/tollgate/tollgate/server/secret"
+	"github.com/tollgate/tollgate/store"
+)
+
+// Token exchange (RFC 8693) of an API key for an access token.
+const (
+	TokenExchange        = "urn:ietf:params:oauth:grant-type:token-exchange"
+	TokenTypeAPIKey      = "urn:tollgate:params:oauth:token-type:api_key"
+	TokenTypeAccessToken = "urn:ietf:params:oauth:token-type:access_token"
+)
+
+var errBadAPIKey = oauth.New(oauth.InvalidGrant, "the API key is invalid, expired or revoked")
+
+// Exchange serves the token-exchange grant. The grant engine rejects grant
+// types it does not know before any hook runs, so this grant is routed
+// here, before the engine. The API key authenticates the request: no
+// client secret is needed. A malformed key (wrong prefix, length or
+// checksum) is refused before any lookup.
+func (e *Engine) Exchange(ctx context.Context, form url.Values) (*Token, error) {
+	key, err := exchangeRequest(form)
+	if err != nil {
+		return nil, err
+	}
+	if !secret.Valid(secret.APIKeyPrefix, key) {
+		return nil, errBadAPIKey
+	}
+	k, err := e.opts.APIKeys.GetAPIKeyByHash(ctx, e.opts.Hasher.Hash(key))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errBadAPIKey
+	}
+	if err != nil {
+		return nil, err
+	}
+	now := e.opts.Now()
+	if !k.RevokedAt.IsZero() || (!k.ExpiresAt.IsZero() && !now.Before(k.ExpiresAt)) {
+		return nil, errBadAPIKey
+	}
+	o, err := e.owner(ctx, k)
+	if err != nil {
+		return nil, err
+	}
+	scopes, err := narrowScope(form.Get("scope"), k.Scopes)
+	if err != nil {
+		return nil, err
+	}
+	aud := o.audience
+	if a := form.Get("audience"); a != "" {
+		if !slices.Contains(o.audience, a) && !slices.Contains(e.opts.Audience, a) {
+			return nil, oauth.New(oauth.InvalidTarget, "this API key may not get tokens for that audience")
+		}
+		aud = []string{a}
+	}
+	c, tok, err := e.issue(o.clientID, aud, k.OwnerID, o.roles, scopes, k.ID, now, o.ttl)
+	if err != nil {
+		return nil, err
+	}
+	e.usage.touch(k.ID, now)
+	return &Token{
+		AccessToken: tok, TokenType: "Bearer", ExpiresIn: int64(o.ttl.Seconds()), Scope: strings.Join(scopes, " "),
+		IssuedTokenType: TokenTypeAccessToken, Subject: c.Subject, JTI: c.ID,
+	}, nil
+}
+
+// exchangeRequest checks the RFC 8693 §2.1 parameters and returns the key.
+func exchangeRequest(form url.Values) (string, error) {
+	key := form.Get("subject_token")
+	switch {
+	case key == "":
+		return "", oauth.New(oauth.InvalidRequest, "subject_token is required: the API key")
+	case form.Get("subject_token_type") != TokenTypeAPIKey:
+		return "", oauth.New(oauth.InvalidRequest, "subject_token_type must be "+TokenTypeAPIKey)
+	case form.Has("actor_token") || form.Has("actor_token_type"):
+		return "", oauth.New(oauth.InvalidRequest, "delegation (actor_token) is not supported")
+	case form.Has("requested_token_type") && form.Get("requested_token_type") != TokenTypeAccessToken:
+		return "", oauth.New(oauth.InvalidRequest, "requested_token_type may only be "+TokenTypeAccessToken)
+	case form.Has("resource"):
+		return "", oauth.New(oauth.InvalidTarget, "resource is not supported; use audience")
+	}
+	return key, nil
+}
+
+// keyOwner is what an API key's owner contributes to its tokens.
+type keyOwner struct {
+	clientID string
+	audience []string
+	roles    []string
+	ttl      time.Duration
+}
+
+// owner loads the key's owner. A deleted or disabled owner makes the key
+// useless at once.
+func (e *Engine) owner(ctx context.Context, k *store.APIKey) (keyOwner, error) {
+	switch k.OwnerKind {
+	case store.OwnerClient:
+		c, err := e.opts.Clients.GetClient(ctx, k.OwnerID)
+		if errors.Is(err, store.ErrNotFound) {
+			return keyOwner{}, errBadAPIKey
+		}
+		if err != nil {
+			return keyOwner{}, err
+		}
+		return keyOwner{clientID: c.ID, audience: c.Audience, roles: c.Roles, ttl: e.accessTTL(c)}, nil
+	case store.OwnerUser:
+		u, err := e.opts.Users.GetUser(ctx, k.OwnerID)
+		if errors.Is(err, store.ErrNotFound) || (err == nil && u.Disabled) {
+			return keyOwner{}, errBadAPIKey
+		}
+		if err != nil {
+			return keyOwner{}, err
+		}
+		// A user's key acts as its own client: client_id is the key's ID.
+		return keyOwner{clientID: k.ID, roles: u.Roles, ttl: e.opts.AccessTTL}, nil
+	}
+	return keyOwner{}, errBadAPIKey
+}

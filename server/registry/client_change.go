@@ -1,0 +1,113 @@
+package registry
+
+import (
+	"context"
+	"time"
+
+	"github.com/tollgate/tollgate/server/secret"
+	"github.com/tollgate/tollgate/store"
+)
+
+// ClientPatch changes some fields of a client; nil fields stay as they are.
+type ClientPatch struct {
+	Name            *string
+	GrantTypes      *[]string
+	Scopes          *[]string
+	DefaultScopes   *[]string
+	Audience        *[]string
+	Roles           *[]string
+	AccessTokenTTL  *time.Duration
+	RefreshTokenTTL *time.Duration
+}
+
+// Bounds of a secret rotation's overlap.
+const (
+	DefaultSecretOverlap = time.Hour
+	MaxSecretOverlap     = 30 * 24 * time.Hour
+)
+
+// UpdateClient applies p to the client, validating the result as a whole.
+func (r *Registry) UpdateClient(ctx context.Context, id string, p ClientPatch) (*store.Client, error) {
+	c, err := r.clients.GetClient(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	before := ViewClient(c)
+	spec := ClientSpec{
+		Name: c.Name, GrantTypes: c.GrantTypes, Scopes: c.Scopes, DefaultScopes: c.DefaultScopes,
+		Audience: c.Audience, Roles: c.Roles, AccessTokenTTL: c.AccessTokenTTL, RefreshTokenTTL: c.RefreshTokenTTL,
+	}
+	set(&spec.Name, p.Name)
+	set(&spec.GrantTypes, p.GrantTypes)
+	set(&spec.Scopes, p.Scopes)
+	set(&spec.DefaultScopes, p.DefaultScopes)
+	set(&spec.Audience, p.Audience)
+	set(&spec.Roles, p.Roles)
+	set(&spec.AccessTokenTTL, p.AccessTokenTTL)
+	set(&spec.RefreshTokenTTL, p.RefreshTokenTTL)
+	if err := validateClient(spec); err != nil {
+		return nil, err
+	}
+	c.Name, c.GrantTypes, c.Scopes, c.DefaultScopes = spec.Name, spec.GrantTypes, spec.Scopes, spec.DefaultScopes
+	c.Audience, c.Roles, c.AccessTokenTTL, c.RefreshTokenTTL = spec.Audience, spec.Roles, spec.AccessTokenTTL, spec.RefreshTokenTTL
+	c.UpdatedAt = r.now().UTC()
+	if err := r.clients.UpdateClient(ctx, c); err != nil {
+		return nil, conflict(err, "client_name", "client name "+spec.Name)
+	}
+	return c, r.record(ctx, "client.update", target(store.SubjectClient, c.ID), before, ViewClient(c))
+}
+
+// RotateClientSecret gives the client a new secret. The previous one keeps
+// working for overlap, so deployments can switch without downtime; a
+// secret older than that stops working at once.
+func (r *Registry) RotateClientSecret(ctx context.Context, id string, overlap time.Duration) (*store.Client, string, error) {
+	if overlap < 0 || overlap > MaxSecretOverlap {
+		return nil, "", &ValidationError{Fields: []FieldError{{Field: "overlap", Message: "must be between 0 and " + MaxSecretOverlap.String()}}}
+	}
+	c, err := r.clients.GetClient(ctx, id)
+	if err != nil {
+		return nil, "", err
+	}
+	sec := secret.Generate(secret.ClientSecretPrefix)
+	now := r.now().UTC()
+	c.PrevSecretHash, c.PrevSecretExpiresAt = c.SecretHash, now.Add(overlap)
+	if overlap == 0 {
+		c.PrevSecretHash, c.PrevSecretExpiresAt = nil, time.Time{}
+	}
+	c.SecretHash, c.UpdatedAt = r.hasher.Hash(sec), now
+	if err := r.clients.UpdateClient(ctx, c); err != nil {
+		return nil, "", err
+	}
+	return c, sec, r.record(ctx, "client.rotate_secret", target(store.SubjectClient, c.ID), nil,
+		map[string]any{"previous_secret_expires_at": c.PrevSecretExpiresAt})
+}
+
+// DeleteClient deletes the client and revokes every token it was issued:
+// its secret, its API keys and its refresh tokens stop working at once,
+// and its access tokens leave every node's introspection within moments.
+func (r *Registry) DeleteClient(ctx context.Context, id string) error {
+	c, err := r.clients.GetClient(ctx, id)
+	if err != nil {
+		return err
+	}
+	now := r.now().UTC()
+	if err := r.revokeSubject(ctx, store.SubjectClient+c.ID, now, max(r.accessTTL, c.AccessTokenTTL)); err != nil {
+		return err
+	}
+	if r.apiKeys != nil {
+		if err := r.apiKeys.DeleteAPIKeysOfOwner(ctx, store.OwnerClient, c.ID); err != nil {
+			return err
+		}
+	}
+	if err := r.clients.DeleteClient(ctx, c.ID); err != nil {
+		return err
+	}
+	return r.record(ctx, "client.delete", target(store.SubjectClient, c.ID), ViewClient(c), nil)
+}
+
+// set overwrites *dst with *src when src is given.
+func set[T any](dst *T, src *T) {
+	if src != nil {
+		*dst = *src
+	}
+}

@@ -1,0 +1,99 @@
+package registry
+
+import (
+	"context"
+	"time"
+
+	"github.com/tollgate/tollgate/server/secret"
+	"github.com/tollgate/tollgate/store"
+)
+
+// UserPatch changes some fields of a user; nil fields stay as they are.
+type UserPatch struct {
+	Roles    *[]string
+	Disabled *bool
+}
+
+// UpdateUser applies p. Disabling a user also revokes every token issued to
+// them: a disabled user cannot log in, refresh, or use what they hold.
+func (r *Registry) UpdateUser(ctx context.Context, id string, p UserPatch) (*store.User, error) {
+	u, err := r.users.GetUser(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	before := ViewUser(u)
+	if p.Roles != nil {
+		var v ValidationError
+		checkValues(&v, "roles", *p.Roles)
+		if err := v.err(); err != nil {
+			return nil, err
+		}
+		u.Roles = *p.Roles
+	}
+	disabling := p.Disabled != nil && *p.Disabled && !u.Disabled
+	set(&u.Disabled, p.Disabled)
+	now := r.now().UTC()
+	u.UpdatedAt = now
+	if disabling {
+		u.TokensRevokedAt = now
+	}
+	if err := r.users.UpdateUser(ctx, u); err != nil {
+		return nil, err
+	}
+	if disabling {
+		if err := r.revokeUserSubject(ctx, u.ID, now); err != nil {
+			return nil, err
+		}
+	}
+	return u, r.record(ctx, "user.update", target(store.SubjectUser, u.ID), before, ViewUser(u))
+}
+
+// SetPassword replaces the user's password (argon2id).
+func (r *Registry) SetPassword(ctx context.Context, id, password string) error {
+	if len(password) < minPasswordLen || len(password) > maxPasswordLen {
+		return &ValidationError{Fields: []FieldError{{Field: "password", Message: "must be 8 to 1024 bytes long"}}}
+	}
+	u, err := r.users.GetUser(ctx, id)
+	if err != nil {
+		return err
+	}
+	hash, err := secret.HashPassword(password)
+	if err != nil {
+		return err
+	}
+	u.PasswordHash, u.UpdatedAt = hash, r.now().UTC()
+	if err := r.users.UpdateUser(ctx, u); err != nil {
+		return err
+	}
+	return r.record(ctx, "user.set_password", target(store.SubjectUser, u.ID), nil, map[string]string{"password": "[redacted]"})
+}
+
+// DeleteUser deletes the user, their API keys, and revokes their tokens.
+func (r *Registry) DeleteUser(ctx context.Context, id string) error {
+	u, err := r.users.GetUser(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := r.revokeUserSubject(ctx, u.ID, r.now().UTC()); err != nil {
+		return err
+	}
+	if r.apiKeys != nil {
+		if err := r.apiKeys.DeleteAPIKeysOfOwner(ctx, store.OwnerUser, u.ID); err != nil {
+			return err
+		}
+	}
+	if err := r.users.DeleteUser(ctx, u.ID); err != nil {
+		return err
+	}
+	return r.record(ctx, "user.delete", target(store.SubjectUser, u.ID), ViewUser(u), nil)
+}
+
+// revokeUserSubject records a subject revocation for the user's access
+// tokens, kept as long as the longest of them can live.
+func (r *Registry) revokeUserSubject(ctx context.Context, id string, at time.Time) error {
+	ttl, err := r.longestAccessTTL(ctx)
+	if err != nil {
+		return err
+	}
+	return r.revokeSubject(ctx, store.SubjectUser+id, at, ttl)
+}
