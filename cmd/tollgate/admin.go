@@ -51,6 +51,25 @@ func (e *env) openAdmin(ctx context.Context) (*dbAdmin, error) {
 
 func (a *dbAdmin) Close() error { return a.stores.Close() }
 
+// openOps returns how admin commands reach the data: the admin API with
+// --server, else the configured database. In the second case the audit
+// log names the operating-system user.
+func (e *env) openOps(ctx context.Context) (context.Context, ops, error) {
+	if e.server != "" {
+		r, err := openRemote(ctx, e.server, e.getenv("TOLLGATE_ADMIN_CLIENT_ID"), e.getenv("TOLLGATE_ADMIN_CLIENT_SECRET"))
+		return ctx, r, err
+	}
+	a, err := e.openAdmin(ctx)
+	if err != nil {
+		return ctx, nil, err
+	}
+	who := e.getenv("USER")
+	if who == "" {
+		who = "unknown"
+	}
+	return registry.WithActor(ctx, "cli:"+who), direct{a}, nil
+}
+
 // newRegistry builds the registry both the server and the CLI use.
 func newRegistry(cfg config.Config, master []byte, st *stores, log *slog.Logger) *registry.Registry {
 	return registry.New(registry.Options{

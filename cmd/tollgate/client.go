@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -9,11 +8,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tollgate/tollgate/server/registry"
-	"github.com/tollgate/tollgate/store"
 )
 
 func clientCmd(e *env) *cobra.Command {
-	cmd := &cobra.Command{Use: "client", Short: "Manage OAuth clients (directly in the configured database)"}
+	cmd := &cobra.Command{Use: "client", Short: "Manage OAuth clients (in the configured database, or a server's admin API with --server)"}
 	cmd.AddCommand(clientCreateCmd(e), clientListCmd(e), clientShowCmd(e), clientDeleteCmd(e))
 	return cmd
 }
@@ -36,29 +34,29 @@ func clientCreateCmd(e *env) *cobra.Command {
 		Use:   "create --name NAME",
 		Short: "Register a client and print its secret (shown once)",
 		Example: `  tollgate client create --name billing-sync --scopes "invoices:read invoices:write"
+  tollgate client create --name admin --scopes tollgate:admin --json
   tollgate client create --name web --grant-types password,refresh_token --scopes profile --roles admin --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := e.openAdmin(cmd.Context())
+			ctx, o, err := e.openOps(cmd.Context())
 			if err != nil {
 				return err
 			}
-			defer a.Close()
+			defer o.Close()
 			spec.GrantTypes = splitList(grantTypes)
 			spec.Scopes = strings.Fields(scopes)
 			spec.DefaultScopes = strings.Fields(defaultScopes)
 			spec.Audience = splitList(audience)
 			spec.Roles = splitList(roles)
-			c, sec, err := a.registry.CreateClient(cmd.Context(), spec)
+			v, sec, err := o.createClient(ctx, spec)
 			if err != nil {
 				return err
 			}
-			out := createdClient{ClientSecret: sec, ClientView: registry.ViewClient(c)}
 			if asJSON {
-				return writeJSON(e.stdout, out)
+				return writeJSON(e.stdout, createdClient{ClientSecret: sec, ClientView: v})
 			}
-			fmt.Fprintf(e.stdout, "client_id:     %s\nclient_secret: %s\n", c.ID, sec)
-			fmt.Fprintf(e.stdout, "grant_types:   %s\nscope:         %s\n", strings.Join(c.GrantTypes, ","), orDash(out.Scope))
+			fmt.Fprintf(e.stdout, "client_id:     %s\nclient_secret: %s\n", v.ClientID, sec)
+			fmt.Fprintf(e.stdout, "grant_types:   %s\nscope:         %s\n", strings.Join(v.GrantTypes, ","), orDash(v.Scope))
 			_, err = fmt.Fprintln(e.stderr, "Store the secret now: it is not kept and cannot be shown again.")
 			return err
 		},
@@ -84,27 +82,17 @@ func clientListCmd(e *env) *cobra.Command {
 		Short: "List clients",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := e.openAdmin(cmd.Context())
+			ctx, o, err := e.openOps(cmd.Context())
 			if err != nil {
 				return err
 			}
-			defer a.Close()
-			views := []registry.ClientView{}
-			for after := ""; ; {
-				page, err := a.stores.clients.ListClients(cmd.Context(), after, 200)
-				if err != nil {
-					return err
-				}
-				for i := range page {
-					views = append(views, registry.ViewClient(&page[i]))
-				}
-				if len(page) < 200 {
-					break
-				}
-				after = page[len(page)-1].ID
+			defer o.Close()
+			views, err := o.listClients(ctx)
+			if err != nil {
+				return err
 			}
 			if asJSON {
-				return writeJSON(e.stdout, views)
+				return writeJSON(e.stdout, nonNilSlice(views))
 			}
 			rows := make([][]string, len(views))
 			for i, v := range views {
@@ -124,19 +112,15 @@ func clientShowCmd(e *env) *cobra.Command {
 		Short: "Show one client",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := e.openAdmin(cmd.Context())
+			ctx, o, err := e.openOps(cmd.Context())
 			if err != nil {
 				return err
 			}
-			defer a.Close()
-			c, err := a.stores.clients.GetClient(cmd.Context(), args[0])
-			if errors.Is(err, store.ErrNotFound) {
-				return fmt.Errorf("no client %q; list them with: tollgate client list", args[0])
-			}
+			defer o.Close()
+			v, err := o.getClient(ctx, args[0])
 			if err != nil {
 				return err
 			}
-			v := registry.ViewClient(c)
 			if asJSON {
 				return writeJSON(e.stdout, v)
 			}
@@ -145,7 +129,7 @@ func clientShowCmd(e *env) *cobra.Command {
 				{"grant_types", strings.Join(v.GrantTypes, ",")}, {"scope", orDash(v.Scope)},
 				{"default_scope", orDash(v.DefaultScope)}, {"audience", orDash(strings.Join(v.Audience, ","))},
 				{"roles", orDash(strings.Join(v.Roles, ","))},
-				{"access_token_ttl", ttlText(c.AccessTokenTTL)}, {"refresh_token_ttl", ttlText(c.RefreshTokenTTL)},
+				{"access_token_ttl", ttlText(v.AccessTokenTTL)}, {"refresh_token_ttl", ttlText(v.RefreshTokenTTL)},
 				{"created_at", v.CreatedAt.Format(time.RFC3339)},
 			})
 		},
@@ -157,19 +141,15 @@ func clientShowCmd(e *env) *cobra.Command {
 func clientDeleteCmd(e *env) *cobra.Command {
 	return &cobra.Command{
 		Use:   "delete CLIENT_ID",
-		Short: "Delete a client; its secret stops working at once",
+		Short: "Delete a client; its secret, API keys and tokens stop working at once",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := e.openAdmin(cmd.Context())
+			ctx, o, err := e.openOps(cmd.Context())
 			if err != nil {
 				return err
 			}
-			defer a.Close()
-			err = a.stores.clients.DeleteClient(cmd.Context(), args[0])
-			if errors.Is(err, store.ErrNotFound) {
-				return fmt.Errorf("no client %q; list them with: tollgate client list", args[0])
-			}
-			if err != nil {
+			defer o.Close()
+			if err := o.deleteClient(ctx, args[0]); err != nil {
 				return err
 			}
 			_, err = fmt.Fprintf(e.stdout, "deleted client %s\n", args[0])
@@ -178,9 +158,18 @@ func clientDeleteCmd(e *env) *cobra.Command {
 	}
 }
 
-func ttlText(d time.Duration) string {
-	if d == 0 {
+// ttlText shows a lifetime in seconds, 0 being the server's default.
+func ttlText(seconds int64) string {
+	if seconds == 0 {
 		return "server default"
 	}
-	return d.String()
+	return (time.Duration(seconds) * time.Second).String()
+}
+
+// nonNilSlice makes an empty listing print as [] rather than null.
+func nonNilSlice[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }

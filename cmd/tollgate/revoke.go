@@ -6,8 +6,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-
-	"github.com/tollgate/tollgate/store"
 )
 
 func revokeCmd(e *env) *cobra.Command {
@@ -24,28 +22,22 @@ tokens stop working at once. Tokens issued afterwards are not affected.`,
 			if (clientID == "") == (user == "") {
 				return errors.New("name exactly one of --client CLIENT_ID or --user USER")
 			}
-			ctx := cmd.Context()
-			a, err := e.openAdmin(ctx)
+			ctx, o, err := e.openOps(cmd.Context())
 			if err != nil {
 				return err
 			}
-			defer a.Close()
-			reg := a.registry
+			defer o.Close()
 			var at time.Time
-			var what string
+			what := "client " + clientID
 			if clientID != "" {
-				at, err = reg.RevokeClientTokens(ctx, clientID)
-				what = "client " + clientID
-				if errors.Is(err, store.ErrNotFound) {
-					return fmt.Errorf("no client %q; list them with: tollgate client list", clientID)
-				}
+				at, err = o.revokeClientTokens(ctx, clientID)
 			} else {
-				u, lerr := findUser(ctx, a.sql, user)
-				if lerr != nil {
-					return lerr
+				u, ferr := o.findUser(ctx, user)
+				if ferr != nil {
+					return ferr
 				}
-				at, err = reg.RevokeUserTokens(ctx, u.ID)
 				what = "user " + u.Username + " (" + u.ID + ")"
+				at, err = o.revokeUserTokens(ctx, u.ID)
 			}
 			if err != nil {
 				return err

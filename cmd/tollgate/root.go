@@ -16,6 +16,8 @@ type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	configPath     string
+	// server, when set, makes admin commands use that server's admin API.
+	server string
 }
 
 func newRoot(e *env) *cobra.Command {
@@ -26,7 +28,8 @@ func newRoot(e *env) *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().StringVar(&e.configPath, "config", "", "YAML configuration file (TOLLGATE_* variables override it)")
-	root.AddCommand(serveCmd(e), migrateCmd(e), clientCmd(e), userCmd(e), revokeCmd(e), keysCmd(e), versionCmd(e))
+	root.PersistentFlags().StringVar(&e.server, "server", "", "admin commands: use this server's admin API (credentials from TOLLGATE_ADMIN_CLIENT_ID and TOLLGATE_ADMIN_CLIENT_SECRET) instead of the database")
+	root.AddCommand(serveCmd(e), migrateCmd(e), clientCmd(e), userCmd(e), apikeyCmd(e), revokeCmd(e), keysCmd(e), versionCmd(e))
 	return root
 }
 

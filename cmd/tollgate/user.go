@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -11,11 +10,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tollgate/tollgate/server/registry"
-	"github.com/tollgate/tollgate/store"
 )
 
 func userCmd(e *env) *cobra.Command {
-	cmd := &cobra.Command{Use: "user", Short: "Manage users of the password grant (directly in the configured database)"}
+	cmd := &cobra.Command{Use: "user", Short: "Manage users of the password grant (in the configured database, or a server's admin API with --server)"}
 	cmd.AddCommand(userCreateCmd(e), userListCmd(e), userDeleteCmd(e))
 	return cmd
 }
@@ -30,7 +28,7 @@ func userCreateCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "create --username NAME --password-stdin",
 		Short:   "Create a user; the password is read from standard input",
-		Example: `  printf '%s' "$PASSWORD" | tollgate user create --username alice --password-stdin --roles admin`,
+		Example: `  printf '%s\n' "$PASSWORD" | tollgate user create --username alice --password-stdin --roles admin`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if !passwordStdin {
@@ -42,17 +40,17 @@ func userCreateCmd(e *env) *cobra.Command {
 			}
 			spec.Password = strings.TrimRight(line, "\r\n")
 			spec.Roles = splitList(roles)
-			a, err := e.openAdmin(cmd.Context())
+			ctx, o, err := e.openOps(cmd.Context())
 			if err != nil {
 				return err
 			}
-			defer a.Close()
-			u, err := a.registry.CreateUser(cmd.Context(), spec)
+			defer o.Close()
+			u, err := o.createUser(ctx, spec)
 			if err != nil {
 				return err
 			}
 			if asJSON {
-				return writeJSON(e.stdout, registry.ViewUser(u))
+				return writeJSON(e.stdout, u)
 			}
 			_, err = fmt.Fprintf(e.stdout, "id:       %s\nusername: %s\nroles:    %s\n", u.ID, u.Username, orDash(strings.Join(u.Roles, ",")))
 			return err
@@ -74,27 +72,17 @@ func userListCmd(e *env) *cobra.Command {
 		Short: "List users",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := e.openAdmin(cmd.Context())
+			ctx, o, err := e.openOps(cmd.Context())
 			if err != nil {
 				return err
 			}
-			defer a.Close()
-			views := []registry.UserView{}
-			for after := ""; ; {
-				page, err := a.sql.ListUsers(cmd.Context(), after, 200)
-				if err != nil {
-					return err
-				}
-				for i := range page {
-					views = append(views, registry.ViewUser(&page[i]))
-				}
-				if len(page) < 200 {
-					break
-				}
-				after = page[len(page)-1].ID
+			defer o.Close()
+			views, err := o.listUsers(ctx)
+			if err != nil {
+				return err
 			}
 			if asJSON {
-				return writeJSON(e.stdout, views)
+				return writeJSON(e.stdout, nonNilSlice(views))
 			}
 			rows := make([][]string, len(views))
 			for i, v := range views {
@@ -109,36 +97,24 @@ func userListCmd(e *env) *cobra.Command {
 
 func userDeleteCmd(e *env) *cobra.Command {
 	return &cobra.Command{
-		Use:   "delete USER_ID",
-		Short: "Delete a user; their refresh tokens stop working at once",
+		Use:   "delete USER",
+		Short: "Delete a user (by id or username); their API keys and tokens stop working at once",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := e.openAdmin(cmd.Context())
+			ctx, o, err := e.openOps(cmd.Context())
 			if err != nil {
 				return err
 			}
-			defer a.Close()
-			err = a.sql.DeleteUser(cmd.Context(), args[0])
-			if errors.Is(err, store.ErrNotFound) {
-				return fmt.Errorf("no user %q; list them with: tollgate user list", args[0])
-			}
+			defer o.Close()
+			u, err := o.findUser(ctx, args[0])
 			if err != nil {
 				return err
 			}
-			_, err = fmt.Fprintf(e.stdout, "deleted user %s\n", args[0])
+			if err := o.deleteUser(ctx, u.ID); err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(e.stdout, "deleted user %s (%s)\n", u.Username, u.ID)
 			return err
 		},
 	}
-}
-
-// findUser looks a user up by id, then by username.
-func findUser(ctx context.Context, us store.UserStore, idOrName string) (*store.User, error) {
-	u, err := us.GetUser(ctx, idOrName)
-	if errors.Is(err, store.ErrNotFound) {
-		u, err = us.GetUserByUsername(ctx, idOrName)
-	}
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, fmt.Errorf("no user %q; list them with: tollgate user list", idOrName)
-	}
-	return u, err
 }

@@ -9,8 +9,8 @@ import (
 	"github.com/tollgate/tollgate/store"
 )
 
-// signingKeyView is a signing key's public facts.
-type signingKeyView struct {
+// SigningKeyView is a signing key's public facts.
+type SigningKeyView struct {
 	KID       string     `json:"kid"`
 	Algorithm string     `json:"alg"`
 	State     string     `json:"state"`
@@ -31,8 +31,9 @@ func KeyState(k store.SigningKey, now time.Time) string {
 	return "active"
 }
 
-func viewKey(k store.SigningKey, now time.Time) signingKeyView {
-	v := signingKeyView{KID: k.ID, Algorithm: k.Algorithm, State: KeyState(k, now), CreatedAt: k.CreatedAt, ActiveAt: k.ActiveAt}
+// ViewSigningKey returns k's public facts at now.
+func ViewSigningKey(k store.SigningKey, now time.Time) SigningKeyView {
+	v := SigningKeyView{KID: k.ID, Algorithm: k.Algorithm, State: KeyState(k, now), CreatedAt: k.CreatedAt, ActiveAt: k.ActiveAt}
 	if !k.RetiredAt.IsZero() {
 		v.RetiredAt = &k.RetiredAt
 	}
@@ -43,9 +44,9 @@ func listSigningKeys(d Deps) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		now := d.Now()
 		keys := d.Keys.Keys()
-		out := make([]signingKeyView, len(keys))
+		out := make([]SigningKeyView, len(keys))
 		for i, k := range keys {
-			out[i] = viewKey(k, now)
+			out[i] = ViewSigningKey(k, now)
 		}
 		c.JSON(http.StatusOK, gin.H{"items": out})
 	}
@@ -60,6 +61,6 @@ func rotateSigningKey(d Deps) gin.HandlerFunc {
 			fail(c, d.Logger, err)
 			return
 		}
-		c.JSON(http.StatusCreated, viewKey(*k, d.Now()))
+		c.JSON(http.StatusCreated, ViewSigningKey(*k, d.Now()))
 	}
 }

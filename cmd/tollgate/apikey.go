@@ -1,0 +1,147 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tollgate/tollgate/server/registry"
+	"github.com/tollgate/tollgate/store"
+)
+
+func apikeyCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{Use: "apikey", Short: "Manage API keys, which their owners exchange for access tokens"}
+	cmd.AddCommand(apikeyCreateCmd(e), apikeyListCmd(e), apikeyRevokeCmd(e))
+	return cmd
+}
+
+func apikeyCreateCmd(e *env) *cobra.Command {
+	var (
+		user, clientID, name, scopes string
+		expiresIn                    time.Duration
+		asJSON                       bool
+	)
+	cmd := &cobra.Command{
+		Use:   "create (--user USER | --client CLIENT_ID) --name NAME",
+		Short: "Create an API key and print it (shown once)",
+		Example: `  tollgate apikey create --user alice --name laptop --scopes "reports:read" --expires-in 720h --json
+  tollgate apikey create --client tgc_… --name ci --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if (user == "") == (clientID == "") {
+				return errors.New("name the key's owner with exactly one of --user USER or --client CLIENT_ID")
+			}
+			ctx, o, err := e.openOps(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer o.Close()
+			spec := registry.APIKeySpec{OwnerKind: store.OwnerClient, OwnerID: clientID, Name: name, Scopes: strings.Fields(scopes), ExpiresIn: expiresIn}
+			if user != "" {
+				u, err := o.findUser(ctx, user)
+				if err != nil {
+					return err
+				}
+				spec.OwnerKind, spec.OwnerID = store.OwnerUser, u.ID
+			}
+			v, key, err := o.createAPIKey(ctx, spec)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return writeJSON(e.stdout, struct {
+					APIKey string `json:"api_key"`
+					registry.APIKeyView
+				}{key, v})
+			}
+			fmt.Fprintf(e.stdout, "id:      %s\napi_key: %s\nowner:   %s:%s\nscope:   %s\n", v.ID, key, v.OwnerType, v.OwnerID, orDash(v.Scope))
+			_, err = fmt.Fprintln(e.stderr, "Store the key now: it is not kept and cannot be shown again.")
+			return err
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&user, "user", "", "owning user (id or username)")
+	f.StringVar(&clientID, "client", "", "owning client (client_id)")
+	f.StringVar(&name, "name", "", "a name to recognise the key by (required)")
+	f.StringVar(&scopes, "scopes", "", `space-separated scopes the key's tokens may carry (default for a client's key: the client's scopes)`)
+	f.DurationVar(&expiresIn, "expires-in", 0, "lifetime, e.g. 720h (default: no expiry)")
+	f.BoolVar(&asJSON, "json", false, "print JSON for scripts")
+	_ = cmd.MarkFlagRequired("name")
+	return cmd
+}
+
+func apikeyListCmd(e *env) *cobra.Command {
+	var (
+		user, clientID string
+		asJSON         bool
+	)
+	cmd := &cobra.Command{
+		Use:   "list [--user USER | --client CLIENT_ID]",
+		Short: "List API keys (never the keys themselves)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, o, err := e.openOps(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer o.Close()
+			var kind store.OwnerKind
+			owner := clientID
+			switch {
+			case user != "":
+				u, err := o.findUser(ctx, user)
+				if err != nil {
+					return err
+				}
+				kind, owner = store.OwnerUser, u.ID
+			case clientID != "":
+				kind = store.OwnerClient
+			}
+			views, err := o.listAPIKeys(ctx, kind, owner)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return writeJSON(e.stdout, nonNilSlice(views))
+			}
+			rows := make([][]string, len(views))
+			for i, v := range views {
+				state := "active"
+				if v.RevokedAt != nil {
+					state = "revoked"
+				} else if v.ExpiresAt != nil && time.Now().After(*v.ExpiresAt) {
+					state = "expired"
+				}
+				rows[i] = []string{v.ID, v.Name, v.OwnerType + ":" + v.OwnerID, v.Prefix + "…" + v.Last4, orDash(v.Scope), state}
+			}
+			return writeTable(e.stdout, []string{"ID", "NAME", "OWNER", "KEY", "SCOPE", "STATE"}, rows)
+		},
+	}
+	cmd.Flags().StringVar(&user, "user", "", "only this user's keys (id or username)")
+	cmd.Flags().StringVar(&clientID, "client", "", "only this client's keys")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON for scripts")
+	return cmd
+}
+
+func apikeyRevokeCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "revoke ID",
+		Short: "Revoke an API key: every later exchange of it fails",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx, o, err := e.openOps(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer o.Close()
+			if err := o.revokeAPIKey(ctx, args[0]); err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(e.stdout, "revoked API key %s\n", args[0])
+			return err
+		},
+	}
+}
