@@ -89,6 +89,10 @@ type Server struct {
 	ReadTimeout       time.Duration `yaml:"read_timeout"`
 	WriteTimeout      time.Duration `yaml:"write_timeout"`
 	IdleTimeout       time.Duration `yaml:"idle_timeout"`
+	// TrustedProxies lists, comma-separated, the reverse proxies (IPs or
+	// CIDRs) whose X-Forwarded-For is believed. Empty trusts none: the
+	// client address is the connection's.
+	TrustedProxies string `yaml:"trusted_proxies"`
 }
 
 // Default returns the configuration used when nothing is set: the embedded
@@ -182,4 +186,15 @@ func (l Log) SlogLevel() slog.Level {
 	default:
 		return slog.LevelInfo
 	}
+}
+
+// TrustedProxyList returns TrustedProxies split into entries.
+func (s Server) TrustedProxyList() []string {
+	var out []string
+	for _, p := range strings.Split(s.TrustedProxies, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }

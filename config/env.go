@@ -76,6 +76,8 @@ var bindings = []binding{
 		func(c *Config) any { return &c.Server.WriteTimeout }},
 	{"TOLLGATE_IDLE_TIMEOUT", "server.idle_timeout", "how long an idle keep-alive connection stays open", "",
 		func(c *Config) any { return &c.Server.IdleTimeout }},
+	{"TOLLGATE_TRUSTED_PROXIES", "server.trusted_proxies", "comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For names the client address; empty trusts none", "",
+		func(c *Config) any { return &c.Server.TrustedProxies }},
 }
 
 // EnvDoc lists every environment variable Load reads, with its default and

@@ -164,6 +164,13 @@ func validateServer(s Server) []error {
 			errs = append(errs, fmt.Errorf("%s is %s: set a positive duration such as 10s", t.label, formatDuration(t.d)))
 		}
 	}
+	for _, p := range s.TrustedProxyList() {
+		if net.ParseIP(p) == nil {
+			if _, _, err := net.ParseCIDR(p); err != nil {
+				errs = append(errs, fmt.Errorf("server.trusted_proxies (TOLLGATE_TRUSTED_PROXIES): %q is neither an IP address nor a CIDR such as 10.0.0.0/8", p))
+			}
+		}
+	}
 	return errs
 }
 

@@ -23,7 +23,7 @@ type ClientAuthenticator interface {
 
 // authenticateForm authenticates the client of a form POST (revocation,
 // introspection) the same way the token endpoint does.
-func authenticateForm(c *gin.Context, auth ClientAuthenticator) (*store.Client, url.Values, error) {
+func authenticateForm(c *gin.Context, auth ClientAuthenticator, g *guard) (*store.Client, url.Values, error) {
 	form, err := parseForm(c.Request)
 	if err != nil {
 		return nil, nil, err
@@ -32,26 +32,17 @@ func authenticateForm(c *gin.Context, auth ClientAuthenticator) (*store.Client, 
 	if err != nil {
 		return nil, nil, err
 	}
-	cl, err := auth.Authenticate(c.Request.Context(), cc.ID, cc.Secret)
-	if err != nil {
-		return nil, nil, err
-	}
-	c.Set(ctxClientID, cl.ID)
-	return cl, form, nil
+	cl, err := g.authenticate(c, auth, cc)
+	return cl, form, err
 }
 
 // authenticateBasic authenticates a GET request's client from HTTP Basic.
-func authenticateBasic(c *gin.Context, auth ClientAuthenticator) (*store.Client, error) {
+func authenticateBasic(c *gin.Context, auth ClientAuthenticator, g *guard) (*store.Client, error) {
 	cc, err := extractClient(c.Request, nil)
 	if err != nil {
 		return nil, err
 	}
-	cl, err := auth.Authenticate(c.Request.Context(), cc.ID, cc.Secret)
-	if err != nil {
-		return nil, err
-	}
-	c.Set(ctxClientID, cl.ID)
-	return cl, nil
+	return g.authenticate(c, auth, cc)
 }
 
 // requireIntrospector answers 403 unless the client may read token state.

@@ -20,9 +20,9 @@ type Introspector interface {
 // introspectHandler serves POST /oauth2/introspect (RFC 7662). The caller
 // authenticates as a client holding the tollgate:introspect scope; without
 // credentials it gets 401, without the scope 403, never token data.
-func introspectHandler(auth ClientAuthenticator, in Introspector, log *slog.Logger) gin.HandlerFunc {
+func introspectHandler(auth ClientAuthenticator, g *guard, in Introspector, log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		cl, form, err := authenticateForm(c, auth)
+		cl, form, err := authenticateForm(c, auth, g)
 		if err != nil {
 			renderOAuthError(c, log, err, true)
 			return

@@ -32,6 +32,9 @@ func status(e *oauth.Error) int {
 // the client gets server_error (or temporarily_unavailable when a store is
 // down, so it retries instead of discarding its credentials).
 func renderOAuthError(c *gin.Context, log *slog.Logger, err error, usedBasic bool) {
+	if errors.Is(err, errAnswered) {
+		return
+	}
 	var oe *oauth.Error
 	if !errors.As(err, &oe) {
 		if errors.Is(err, store.ErrUnavailable) {

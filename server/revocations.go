@@ -39,8 +39,8 @@ func entryOf(r store.Revocation) revocationEntry {
 
 // feedAuth authenticates a feed reader: like introspection, a client with
 // the tollgate:introspect scope, over HTTP Basic.
-func feedAuth(c *gin.Context, auth ClientAuthenticator, set RevocationSet, log *slog.Logger) bool {
-	cl, err := authenticateBasic(c, auth)
+func feedAuth(c *gin.Context, auth ClientAuthenticator, g *guard, set RevocationSet, log *slog.Logger) bool {
+	cl, err := authenticateBasic(c, auth, g)
 	if err != nil {
 		renderOAuthError(c, log, err, true)
 		return false
@@ -74,9 +74,9 @@ func cursorParam(c *gin.Context) (int64, bool) {
 // revocationsHandler serves GET /oauth2/revocations: the node's current
 // revocation set (or the entries after ?cursor=) and the cursor to resume
 // from, for resource servers that check tokens locally.
-func revocationsHandler(auth ClientAuthenticator, set RevocationSet, log *slog.Logger) gin.HandlerFunc {
+func revocationsHandler(auth ClientAuthenticator, g *guard, set RevocationSet, log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if !feedAuth(c, auth, set, log) {
+		if !feedAuth(c, auth, g, set, log) {
 			return
 		}
 		cursor, ok := cursorParam(c)
@@ -102,9 +102,9 @@ const heartbeat = 15 * time.Second
 // client that reconnects with Last-Event-ID resumes without gaps. The
 // stream ends if this node loses its own feed; the client reconnects (to
 // another node) and resumes.
-func revocationStreamHandler(auth ClientAuthenticator, set RevocationSet, log *slog.Logger) gin.HandlerFunc {
+func revocationStreamHandler(auth ClientAuthenticator, g *guard, set RevocationSet, log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if !feedAuth(c, auth, set, log) {
+		if !feedAuth(c, auth, g, set, log) {
 			return
 		}
 		cursor, ok := cursorParam(c)

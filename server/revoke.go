@@ -75,9 +75,9 @@ func (rv *revoker) revoke(ctx context.Context, cl *store.Client, tok string) err
 
 // revokeHandler serves POST /oauth2/revoke (RFC 7009). The caller
 // authenticates as a client, with Basic or form credentials.
-func revokeHandler(auth ClientAuthenticator, rv *revoker, log *slog.Logger) gin.HandlerFunc {
+func revokeHandler(auth ClientAuthenticator, g *guard, rv *revoker, log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		cl, form, err := authenticateForm(c, auth)
+		cl, form, err := authenticateForm(c, auth, g)
 		if err != nil {
 			renderOAuthError(c, log, err, true)
 			return

@@ -19,15 +19,18 @@ const (
 
 // routes lists every route and its authentication rule.
 func routes(r *gin.Engine, d Deps) {
+	// Every client, user and API-key authentication runs under these
+	// failure budgets.
+	g := newGuard(d.PairLockout, d.IPLockout, d.Now)
 	// Client authentication (Basic or form credentials), inside the engine.
-	r.POST(pathToken, tokenHandler(d.Tokens, d.Logger))
+	r.POST(pathToken, tokenHandler(d.Tokens, g, d.Logger))
 	// Client authentication; a client may revoke only its own tokens.
 	rv := &revoker{keys: d.Keys, set: d.Revocations, refresh: d.Refresh, issuer: d.Issuer, skew: d.ClockSkew, refreshTTL: d.RefreshTTL, now: d.Now}
-	r.POST(pathRevoke, revokeHandler(d.Auth, rv, d.Logger))
+	r.POST(pathRevoke, revokeHandler(d.Auth, g, rv, d.Logger))
 	// Client authentication and the tollgate:introspect scope.
-	r.POST(pathIntrospect, introspectHandler(d.Auth, d.Introspector, d.Logger))
-	r.GET(pathRevocations, revocationsHandler(d.Auth, d.Revocations, d.Logger))
-	r.GET(pathRevocationsFeed, revocationStreamHandler(d.Auth, d.Revocations, d.Logger))
+	r.POST(pathIntrospect, introspectHandler(d.Auth, g, d.Introspector, d.Logger))
+	r.GET(pathRevocations, revocationsHandler(d.Auth, g, d.Revocations, d.Logger))
+	r.GET(pathRevocationsFeed, revocationStreamHandler(d.Auth, g, d.Revocations, d.Logger))
 	// Public: discovery documents and probes carry no secrets.
 	r.GET(pathMetadata, metadataHandler(d.Issuer, d.Clients, d.Logger))
 	r.GET(pathJWKS, jwksHandler(d.Keys))

@@ -15,6 +15,7 @@ import (
 	"github.com/tollgate/tollgate/server/accesstoken"
 	"github.com/tollgate/tollgate/server/admin"
 	"github.com/tollgate/tollgate/server/grant"
+	"github.com/tollgate/tollgate/server/throttle"
 	"github.com/tollgate/tollgate/store"
 )
 
@@ -53,6 +54,13 @@ type Deps struct {
 	// default refresh-token lifetime.
 	ClockSkew  time.Duration
 	RefreshTTL time.Duration
+	// PairLockout and IPLockout are the failure budgets (zero values:
+	// DefaultPairLockout and DefaultIPLockout).
+	PairLockout, IPLockout throttle.LockoutPolicy
+	// TrustedProxies are the addresses (IPs or CIDRs) whose
+	// X-Forwarded-For is believed; none by default, so the client address
+	// is the connection's.
+	TrustedProxies []string
 	// Admin configures the admin API; nil leaves it out.
 	Admin *admin.Deps
 	// Checks run on GET /readyz.
@@ -72,11 +80,23 @@ func New(d Deps) http.Handler {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
+	if d.PairLockout == (throttle.LockoutPolicy{}) {
+		d.PairLockout = DefaultPairLockout
+	}
+	if d.IPLockout == (throttle.LockoutPolicy{}) {
+		d.IPLockout = DefaultIPLockout
+	}
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	r.RedirectTrailingSlash = false
 	r.RedirectFixedPath = false
 	r.ContextWithFallback = false
+	// Gin trusts every proxy by default; trust only the configured ones
+	// (validated by config), so that X-Forwarded-For cannot dodge the
+	// failure budgets.
+	if err := r.SetTrustedProxies(d.TrustedProxies); err != nil {
+		_ = r.SetTrustedProxies(nil)
+	}
 	r.Use(requestLog(d.Logger), recovery(d.Logger))
 	r.NoRoute(notFound)
 	r.NoMethod(methodNotAllowed)

@@ -24,7 +24,7 @@ type tokenResponse struct {
 
 // tokenHandler serves POST /oauth2/token. The client authenticates with
 // HTTP Basic or form credentials; the engine checks them.
-func tokenHandler(tokens TokenIssuer, log *slog.Logger) gin.HandlerFunc {
+func tokenHandler(tokens TokenIssuer, g *guard, log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		usedBasic := len(c.Request.Header.Values("Authorization")) > 0
 		req, err := tokenRequest(c.Request)
@@ -33,6 +33,16 @@ func tokenHandler(tokens TokenIssuer, log *slog.Logger) gin.HandlerFunc {
 			return
 		}
 		c.Set(ctxGrantType, req.GrantType)
+		a := attempt{ip: c.ClientIP()}
+		if req.GrantType != grant.TokenExchange {
+			a.clientID = req.ClientID
+		}
+		if req.GrantType == grant.Password {
+			a.username = req.Form.Get("username")
+		}
+		if g.locked(c, a) {
+			return
+		}
 		var tok *grant.Token
 		if req.GrantType == grant.TokenExchange {
 			// The API key authenticates this grant (RFC 8693); client
@@ -43,9 +53,13 @@ func tokenHandler(tokens TokenIssuer, log *slog.Logger) gin.HandlerFunc {
 			tok, err = tokens.Token(c.Request.Context(), req)
 		}
 		if err != nil {
+			if authFailure(err, req.GrantType) {
+				g.failed(a)
+			}
 			renderOAuthError(c, log, err, usedBasic)
 			return
 		}
+		g.succeeded(a)
 		c.Set(ctxJTI, tok.JTI)
 		noStore(c)
 		c.JSON(http.StatusOK, tokenResponse{

@@ -191,11 +191,12 @@ func newService(ctx context.Context, cfg config.Config, log *slog.Logger) (*serv
 			Registry: reg, Clients: st.clients, Users: st.sql, APIKeys: st.sql, Audit: st.sql,
 			Keys: km, Tokens: in, Logger: log,
 		},
-		Revocations: set,
-		ClockSkew:   cfg.Tokens.ClockSkew,
-		RefreshTTL:  cfg.Tokens.RefreshTTL,
-		Checks:      checks,
-		Logger:      log,
+		Revocations:    set,
+		ClockSkew:      cfg.Tokens.ClockSkew,
+		TrustedProxies: cfg.Server.TrustedProxyList(),
+		RefreshTTL:     cfg.Tokens.RefreshTTL,
+		Checks:         checks,
+		Logger:         log,
 	})
 	return &service{
 		cfg:      cfg,
