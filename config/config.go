@@ -36,6 +36,7 @@ type Config struct {
 	Tokens        Tokens `yaml:"tokens"`
 	Log           Log    `yaml:"log"`
 	Server        Server `yaml:"server"`
+	Limits        Limits `yaml:"limits"`
 }
 
 // Database selects the SQL store.
@@ -79,6 +80,18 @@ type Log struct {
 	Level string `yaml:"level"`
 	// Format is json or text.
 	Format string `yaml:"format"`
+}
+
+// Limits are request-rate limits on the token, introspection and
+// revocation endpoints, in requests per second. They are off (0) unless
+// configured, so legitimate high-volume clients and load tests are not
+// throttled by surprise. With Redis they are cluster-wide (GCRA), else per
+// process.
+type Limits struct {
+	// ClientRate applies to each client that has no rate_limit of its own.
+	ClientRate int `yaml:"client_rate"`
+	// IPRate applies to each caller address.
+	IPRate int `yaml:"ip_rate"`
 }
 
 // Server holds the HTTP server's timeouts.

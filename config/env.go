@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -76,6 +77,10 @@ var bindings = []binding{
 		func(c *Config) any { return &c.Server.WriteTimeout }},
 	{"TOLLGATE_IDLE_TIMEOUT", "server.idle_timeout", "how long an idle keep-alive connection stays open", "",
 		func(c *Config) any { return &c.Server.IdleTimeout }},
+	{"TOLLGATE_RATE_LIMIT_CLIENT", "limits.client_rate", "token requests per second per client (a client's own rate_limit wins); 0: no limit", "",
+		func(c *Config) any { return &c.Limits.ClientRate }},
+	{"TOLLGATE_RATE_LIMIT_IP", "limits.ip_rate", "requests per second per caller address on the OAuth endpoints; 0: no limit", "",
+		func(c *Config) any { return &c.Limits.IPRate }},
 	{"TOLLGATE_TRUSTED_PROXIES", "server.trusted_proxies", "comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For names the client address; empty trusts none", "",
 		func(c *Config) any { return &c.Server.TrustedProxies }},
 }
@@ -123,6 +128,12 @@ func (b binding) set(c *Config, v string) error {
 			return fmt.Errorf("%s=%q is not a duration: write a number and a unit, like 30s, 5m or 720h", b.env, v)
 		}
 		*p = d
+	case *int:
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("%s=%q is not a whole number", b.env, v)
+		}
+		*p = n
 	default:
 		return fmt.Errorf("config: %s is bound to an unsupported field type %T", b.env, p)
 	}
@@ -136,6 +147,8 @@ func formatField(p any) string {
 		return *p
 	case *time.Duration:
 		return formatDuration(*p)
+	case *int:
+		return strconv.Itoa(*p)
 	default:
 		return fmt.Sprint(p)
 	}

@@ -24,6 +24,9 @@ func (c Config) Validate() error {
 	errs = append(errs, validateTokens(c.Tokens)...)
 	errs = append(errs, validateLog(c.Log)...)
 	errs = append(errs, validateServer(c.Server)...)
+	if c.Limits.ClientRate < 0 || c.Limits.IPRate < 0 {
+		errs = append(errs, fmt.Errorf("limits.client_rate (TOLLGATE_RATE_LIMIT_CLIENT) and limits.ip_rate (TOLLGATE_RATE_LIMIT_IP) are requests per second: 0 (no limit) or more"))
+	}
 	return errors.Join(errs...)
 }
 

@@ -28,10 +28,11 @@ var (
 // client secrets get the same).
 type guard struct {
 	pairs, ips *throttle.Lockout
+	rates      *throttle.Rates
 }
 
-func newGuard(pair, ip throttle.LockoutPolicy, now func() time.Time) *guard {
-	return &guard{pairs: throttle.NewLockout(pair, now), ips: throttle.NewLockout(ip, now)}
+func newGuard(pair, ip throttle.LockoutPolicy, rates *throttle.Rates, now func() time.Time) *guard {
+	return &guard{pairs: throttle.NewLockout(pair, now), ips: throttle.NewLockout(ip, now), rates: rates}
 }
 
 // attempt names what an authentication attempt is made as.
@@ -51,9 +52,17 @@ func (a attempt) keys() []string {
 }
 
 // locked answers 429 and reports true if any of the attempt's keys is
-// locked out; nothing is checked then, so a locked-out caller costs no
-// hashing either.
+// locked out, or the address is over its request rate; nothing is checked
+// then, so a locked-out caller costs no hashing either.
 func (g *guard) locked(c *gin.Context, a attempt) bool {
+	if err := g.rates.AdmitIP(c.Request.Context(), a.ip); err != nil {
+		var oe *oauth.Error
+		if errors.As(err, &oe) {
+			c.Set(ctxErrorCode, "rate_limited")
+			tooMany(c, oe.RetryAfter, "request rate limit exceeded")
+			return true
+		}
+	}
 	wait := g.ips.Locked(a.ip)
 	for _, k := range a.keys() {
 		wait = max(wait, g.pairs.Locked(k))
@@ -61,7 +70,7 @@ func (g *guard) locked(c *gin.Context, a attempt) bool {
 	if wait <= 0 {
 		return false
 	}
-	tooMany(c, wait)
+	tooMany(c, wait, "too many failed attempts")
 	return true
 }
 
@@ -110,19 +119,24 @@ func (g *guard) authenticate(c *gin.Context, auth ClientAuthenticator, cc client
 		return nil, err
 	}
 	g.succeeded(a)
+	if err := g.rates.AdmitClient(c.Request.Context(), cl); err != nil {
+		return nil, err
+	}
 	c.Set(ctxClientID, cl.ID)
 	return cl, nil
 }
 
 // tooMany answers 429 with Retry-After, in the OAuth error format, so that
 // clients back off instead of retrying.
-func tooMany(c *gin.Context, wait time.Duration) {
-	secs := int(math.Ceil(wait.Seconds()))
+func tooMany(c *gin.Context, wait time.Duration, why string) {
+	secs := max(1, int(math.Ceil(wait.Seconds())))
 	c.Header("Retry-After", strconv.Itoa(secs))
-	c.Set(ctxErrorCode, "locked_out")
+	if c.GetString(ctxErrorCode) == "" {
+		c.Set(ctxErrorCode, "locked_out")
+	}
 	noStore(c)
 	c.AbortWithStatusJSON(http.StatusTooManyRequests, gin.H{
 		"error":             oauth.TemporarilyUnavailable,
-		"error_description": "too many failed attempts; retry after " + strconv.Itoa(secs) + " seconds",
+		"error_description": why + "; retry after " + strconv.Itoa(secs) + " seconds",
 	})
 }

@@ -3,7 +3,9 @@ package server
 import (
 	"errors"
 	"log/slog"
+	"math"
 	"net/http"
+	"strconv"
 
 	"github.com/gin-gonic/gin"
 
@@ -16,6 +18,9 @@ const realm = "tollgate"
 
 // status maps an OAuth error code to its HTTP status (RFC 6749 §5.2).
 func status(e *oauth.Error) int {
+	if e.RetryAfter > 0 {
+		return http.StatusTooManyRequests
+	}
 	switch e.Code {
 	case oauth.InvalidClient:
 		return http.StatusUnauthorized
@@ -47,6 +52,9 @@ func renderOAuthError(c *gin.Context, log *slog.Logger, err error, usedBasic boo
 		}
 	}
 	c.Set(ctxErrorCode, oe.Code)
+	if oe.RetryAfter > 0 {
+		c.Header("Retry-After", strconv.Itoa(int(math.Ceil(oe.RetryAfter.Seconds()))))
+	}
 	if oe.Code == oauth.InvalidClient && usedBasic {
 		c.Header("WWW-Authenticate", `Basic realm="`+realm+`", error="invalid_client"`)
 	}

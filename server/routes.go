@@ -21,7 +21,7 @@ const (
 func routes(r *gin.Engine, d Deps) {
 	// Every client, user and API-key authentication runs under these
 	// failure budgets.
-	g := newGuard(d.PairLockout, d.IPLockout, d.Now)
+	g := newGuard(d.PairLockout, d.IPLockout, d.Rates, d.Now)
 	// Client authentication (Basic or form credentials), inside the engine.
 	r.POST(pathToken, tokenHandler(d.Tokens, g, d.Logger))
 	// Client authentication; a client may revoke only its own tokens.
@@ -34,6 +34,8 @@ func routes(r *gin.Engine, d Deps) {
 	// Public: discovery documents and probes carry no secrets.
 	r.GET(pathMetadata, metadataHandler(d.Issuer, d.Clients, d.Logger))
 	r.GET(pathJWKS, jwksHandler(d.Keys))
+	// Public (authentication: none): the OpenAPI document holds no secrets.
+	r.GET(pathOpenAPI, openAPIHandler())
 	r.GET("/healthz", healthHandler)
 	// Bearer token with the tollgate:admin scope (see package admin).
 	if d.Admin != nil {

@@ -57,6 +57,8 @@ type Deps struct {
 	// PairLockout and IPLockout are the failure budgets (zero values:
 	// DefaultPairLockout and DefaultIPLockout).
 	PairLockout, IPLockout throttle.LockoutPolicy
+	// Rates are the request-rate limits (nil: none).
+	Rates *throttle.Rates
 	// TrustedProxies are the addresses (IPs or CIDRs) whose
 	// X-Forwarded-For is believed; none by default, so the client address
 	// is the connection's.

@@ -27,8 +27,11 @@ type Client struct {
 	// non-zero.
 	AccessTokenTTL  time.Duration
 	RefreshTokenTTL time.Duration
-	CreatedAt       time.Time
-	UpdatedAt       time.Time // TokensRevokedAt, when set, revokes every token of this subject
+	// RateLimit caps the client's token requests per second; zero means
+	// the server's per-client limit (if any).
+	RateLimit int
+	CreatedAt time.Time
+	UpdatedAt time.Time // TokensRevokedAt, when set, revokes every token of this subject
 	// issued at or before it; refresh-token families started by then die.
 	TokensRevokedAt time.Time
 }

@@ -70,6 +70,7 @@ func clientCreateCmd(e *env) *cobra.Command {
 	f.StringVar(&roles, "roles", "", "comma-separated roles put in client_credentials tokens")
 	f.DurationVar(&spec.AccessTokenTTL, "access-token-ttl", 0, "access-token lifetime, e.g. 5m (default: the server's)")
 	f.DurationVar(&spec.RefreshTokenTTL, "refresh-token-ttl", 0, "refresh-token lifetime, e.g. 720h (default: the server's)")
+	f.IntVar(&spec.RateLimit, "rate-limit", 0, "token requests per second for this client (default: TOLLGATE_RATE_LIMIT_CLIENT, off unless set)")
 	f.BoolVar(&asJSON, "json", false, "print JSON for scripts")
 	_ = cmd.MarkFlagRequired("name")
 	return cmd

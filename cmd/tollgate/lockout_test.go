@@ -78,3 +78,39 @@ func TestUntrustedForwardedFor(t *testing.T) {
 	}
 	t.Fatal("a spoofed X-Forwarded-For escaped the lockout")
 }
+
+// TestRateLimits: off by default; once configured, a client over its rate
+// gets 429 with Retry-After, a client's own rate_limit wins, and another
+// client is unaffected. Runs on both backends (Redis GCRA and in-process).
+func TestRateLimits(t *testing.T) {
+	for _, b := range backends {
+		t.Run(string(b), func(t *testing.T) {
+			t.Parallel()
+			e := newTestEnv(t, b)
+			e.vars["TOLLGATE_RATE_LIMIT_CLIENT"] = "5"
+			limited, lsecret := e.newClient("--name", "limited")
+			vip, vsecret := e.newClient("--name", "vip", "--rate-limit", "1000")
+			e.start()
+			cc := url.Values{"grant_type": {"client_credentials"}}
+			got429 := false
+			for range 20 {
+				r := e.post("/oauth2/token", cc, basic(limited, lsecret))
+				if r.status == 429 {
+					got429 = true
+					if r.header.Get("Retry-After") == "" || r.body["error"] != "temporarily_unavailable" {
+						t.Fatalf("rate-limited answer: %v %s", r.header, r.raw)
+					}
+					break
+				}
+			}
+			if !got429 {
+				t.Fatal("20 immediate requests at 5/s were all admitted")
+			}
+			for i := range 20 {
+				if r := e.post("/oauth2/token", cc, basic(vip, vsecret)); r.status != 200 {
+					t.Fatalf("client with its own higher limit, request %d: %d %s", i, r.status, r.raw)
+				}
+			}
+		})
+	}
+}

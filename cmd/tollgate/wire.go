@@ -20,6 +20,7 @@ import (
 	"github.com/tollgate/tollgate/server/registry"
 	"github.com/tollgate/tollgate/server/revocation"
 	"github.com/tollgate/tollgate/server/secret"
+	"github.com/tollgate/tollgate/server/throttle"
 	"github.com/tollgate/tollgate/store"
 	"github.com/tollgate/tollgate/store/clientcache"
 	"github.com/tollgate/tollgate/store/redisstore"
@@ -154,6 +155,10 @@ func newService(ctx context.Context, cfg config.Config, log *slog.Logger) (*serv
 		return nil, fmt.Errorf("loading signing keys: %w", err)
 	}
 	hasher := secret.NewHasher(keys.Derive(master, keys.PurposeClientSecretPepper))
+	rates := &throttle.Rates{Limiter: throttle.NewLocalLimiter(), Client: cfg.Limits.ClientRate, IP: cfg.Limits.IPRate, Logger: log}
+	if st.redis != nil {
+		rates.Limiter = throttle.NewRedisLimiter(st.redis.Client(), cfg.Redis.Prefix+"rl:")
+	}
 	engine := grant.New(grant.Options{
 		Clients:    st.clients,
 		Users:      st.sql,
@@ -166,6 +171,7 @@ func newService(ctx context.Context, cfg config.Config, log *slog.Logger) (*serv
 		AccessTTL:  cfg.Tokens.AccessTTL,
 		RefreshTTL: cfg.Tokens.RefreshTTL,
 		ReuseGrace: cfg.Tokens.RefreshReuseGrace,
+		Admit:      rates.AdmitClient,
 		Logger:     log,
 	})
 	set := revocation.New(st.revocations, revocation.Options{Logger: log})
@@ -194,6 +200,7 @@ func newService(ctx context.Context, cfg config.Config, log *slog.Logger) (*serv
 		Revocations:    set,
 		ClockSkew:      cfg.Tokens.ClockSkew,
 		TrustedProxies: cfg.Server.TrustedProxyList(),
+		Rates:          rates,
 		RefreshTTL:     cfg.Tokens.RefreshTTL,
 		Checks:         checks,
 		Logger:         log,

@@ -24,6 +24,7 @@ type clientInput struct {
 	Roles                   *[]string `json:"roles"`
 	AccessTokenTTL          *int64    `json:"access_token_ttl"`
 	RefreshTokenTTL         *int64    `json:"refresh_token_ttl"`
+	RateLimit               *int      `json:"rate_limit"`
 }
 
 // patch converts the input, checking what the registry cannot see.
@@ -32,7 +33,7 @@ func (in clientInput) patch() (registry.ClientPatch, *registry.ValidationError) 
 	if m := in.TokenEndpointAuthMethod; m != nil && *m != "client_secret_basic" && *m != "client_secret_post" {
 		v.Fields = append(v.Fields, registry.FieldError{Field: "token_endpoint_auth_method", Message: "must be client_secret_basic or client_secret_post (both are always accepted)"})
 	}
-	p := registry.ClientPatch{Name: in.ClientName, GrantTypes: in.GrantTypes, Audience: in.Audience, Roles: in.Roles}
+	p := registry.ClientPatch{Name: in.ClientName, GrantTypes: in.GrantTypes, Audience: in.Audience, Roles: in.Roles, RateLimit: in.RateLimit}
 	if in.Scope != nil {
 		s := strings.Fields(*in.Scope)
 		p.Scopes = &s
@@ -103,6 +104,9 @@ func applyPatch(s *registry.ClientSpec, p registry.ClientPatch) {
 	}
 	if p.RefreshTokenTTL != nil {
 		s.RefreshTokenTTL = *p.RefreshTokenTTL
+	}
+	if p.RateLimit != nil {
+		s.RateLimit = *p.RateLimit
 	}
 }
 

@@ -62,6 +62,12 @@ func (e *Engine) clientInfo(r *http.Request) (string, string, error) {
 		st.err = oauth.New(oauth.UnauthorizedClient, "this client may not use the "+st.req.GrantType+" grant; add it to the client's grant types")
 		return "", "", oerrors.ErrUnauthorizedClient
 	}
+	if e.opts.Admit != nil {
+		if err := e.opts.Admit(r.Context(), c); err != nil {
+			st.err = err
+			return "", "", oerrors.ErrInvalidClient
+		}
+	}
 	st.client = c
 	return c.ID, st.req.ClientSecret, nil
 }

@@ -57,8 +57,11 @@ type Options struct {
 	// ReuseGrace tolerates the reuse of a rotated refresh token within this
 	// window without revoking its family (0: every reuse revokes).
 	ReuseGrace time.Duration
-	Now        func() time.Time
-	Logger     *slog.Logger
+	// Admit, if set, is asked after a client has authenticated whether it
+	// may proceed (rate limits); its error is answered as is.
+	Admit  func(ctx context.Context, c *store.Client) error
+	Now    func() time.Time
+	Logger *slog.Logger
 }
 
 // Request is a token request whose form was parsed and whose client

@@ -2,6 +2,8 @@
 // and the grant engine adapter. It is a leaf: it imports nothing of Tollgate.
 package oauth
 
+import "time"
+
 // Error codes from RFC 6749 §5.2 and the registries that extend it.
 const (
 	InvalidRequest         = "invalid_request"
@@ -21,6 +23,9 @@ const (
 type Error struct {
 	Code        string
 	Description string
+	// RetryAfter, when positive, makes the answer 429 Too Many Requests
+	// with a Retry-After header: the client is over a rate limit.
+	RetryAfter time.Duration
 }
 
 // Error implements error.

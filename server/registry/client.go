@@ -17,6 +17,8 @@ const (
 	maxValueLen = 200
 	minTokenTTL = time.Minute
 	maxTokenTTL = 24 * time.Hour
+	// maxRateLimit bounds a client's own rate limit (requests/s).
+	maxRateLimit = 1_000_000
 )
 
 // ClientSpec is what a caller may set on a client.
@@ -29,6 +31,8 @@ type ClientSpec struct {
 	Roles           []string
 	AccessTokenTTL  time.Duration
 	RefreshTokenTTL time.Duration
+	// RateLimit is requests per second; 0 means the server's limit.
+	RateLimit int
 }
 
 // CreateClient validates spec, generates the client's ID and secret, and
@@ -54,6 +58,7 @@ func (r *Registry) CreateClient(ctx context.Context, spec ClientSpec) (*store.Cl
 		Roles:           spec.Roles,
 		AccessTokenTTL:  spec.AccessTokenTTL,
 		RefreshTokenTTL: spec.RefreshTokenTTL,
+		RateLimit:       spec.RateLimit,
 		CreatedAt:       now,
 		UpdatedAt:       now,
 	}
@@ -87,6 +92,9 @@ func validateClient(s ClientSpec) error {
 	checkValues(&v, "roles", s.Roles)
 	checkTTL(&v, "access_token_ttl", s.AccessTokenTTL, minTokenTTL, maxTokenTTL)
 	checkTTL(&v, "refresh_token_ttl", s.RefreshTokenTTL, minTokenTTL, 365*24*time.Hour)
+	if s.RateLimit < 0 || s.RateLimit > maxRateLimit {
+		v.add("rate_limit", "must be between 0 (the server's limit) and %d requests per second", maxRateLimit)
+	}
 	return v.err()
 }
 

@@ -18,6 +18,7 @@ type ClientPatch struct {
 	Roles           *[]string
 	AccessTokenTTL  *time.Duration
 	RefreshTokenTTL *time.Duration
+	RateLimit       *int
 }
 
 // Bounds of a secret rotation's overlap.
@@ -36,6 +37,7 @@ func (r *Registry) UpdateClient(ctx context.Context, id string, p ClientPatch) (
 	spec := ClientSpec{
 		Name: c.Name, GrantTypes: c.GrantTypes, Scopes: c.Scopes, DefaultScopes: c.DefaultScopes,
 		Audience: c.Audience, Roles: c.Roles, AccessTokenTTL: c.AccessTokenTTL, RefreshTokenTTL: c.RefreshTokenTTL,
+		RateLimit: c.RateLimit,
 	}
 	set(&spec.Name, p.Name)
 	set(&spec.GrantTypes, p.GrantTypes)
@@ -45,11 +47,13 @@ func (r *Registry) UpdateClient(ctx context.Context, id string, p ClientPatch) (
 	set(&spec.Roles, p.Roles)
 	set(&spec.AccessTokenTTL, p.AccessTokenTTL)
 	set(&spec.RefreshTokenTTL, p.RefreshTokenTTL)
+	set(&spec.RateLimit, p.RateLimit)
 	if err := validateClient(spec); err != nil {
 		return nil, err
 	}
 	c.Name, c.GrantTypes, c.Scopes, c.DefaultScopes = spec.Name, spec.GrantTypes, spec.Scopes, spec.DefaultScopes
 	c.Audience, c.Roles, c.AccessTokenTTL, c.RefreshTokenTTL = spec.Audience, spec.Roles, spec.AccessTokenTTL, spec.RefreshTokenTTL
+	c.RateLimit = spec.RateLimit
 	c.UpdatedAt = r.now().UTC()
 	if err := r.clients.UpdateClient(ctx, c); err != nil {
 		return nil, conflict(err, "client_name", "client name "+spec.Name)

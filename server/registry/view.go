@@ -14,15 +14,17 @@ type ClientView struct {
 	ClientName string   `json:"client_name"`
 	GrantTypes []string `json:"grant_types"`
 	// Scope is space-delimited, as in RFC 7591 §2.
-	Scope                   string    `json:"scope"`
-	DefaultScope            string    `json:"default_scope,omitempty"`
-	TokenEndpointAuthMethod string    `json:"token_endpoint_auth_method"`
-	Audience                []string  `json:"audience"`
-	Roles                   []string  `json:"roles"`
-	AccessTokenTTL          int64     `json:"access_token_ttl"`
-	RefreshTokenTTL         int64     `json:"refresh_token_ttl"`
-	CreatedAt               time.Time `json:"created_at"`
-	UpdatedAt               time.Time `json:"updated_at"`
+	Scope                   string   `json:"scope"`
+	DefaultScope            string   `json:"default_scope,omitempty"`
+	TokenEndpointAuthMethod string   `json:"token_endpoint_auth_method"`
+	Audience                []string `json:"audience"`
+	Roles                   []string `json:"roles"`
+	AccessTokenTTL          int64    `json:"access_token_ttl"`
+	RefreshTokenTTL         int64    `json:"refresh_token_ttl"`
+	// RateLimit is requests per second; 0 means the server's limit.
+	RateLimit int       `json:"rate_limit"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // ViewClient returns c as shown to admins. TTLs are in seconds; 0 means the
@@ -39,6 +41,7 @@ func ViewClient(c *store.Client) ClientView {
 		Roles:                   nonNil(c.Roles),
 		AccessTokenTTL:          int64(c.AccessTokenTTL / time.Second),
 		RefreshTokenTTL:         int64(c.RefreshTokenTTL / time.Second),
+		RateLimit:               c.RateLimit,
 		CreatedAt:               c.CreatedAt,
 		UpdatedAt:               c.UpdatedAt,
 	}

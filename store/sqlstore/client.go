@@ -25,6 +25,7 @@ type clientRow struct {
 	AccessTokenTTLNs    int64      `gorm:"column:access_token_ttl_ns"`
 	RefreshTokenTTLNs   int64      `gorm:"column:refresh_token_ttl_ns"`
 	TokensRevokedAt     *time.Time `gorm:"column:tokens_revoked_at"`
+	RateLimit           int        `gorm:"column:rate_limit"`
 	CreatedAt           time.Time  `gorm:"column:created_at;autoCreateTime:false"`
 	UpdatedAt           time.Time  `gorm:"column:updated_at;autoUpdateTime:false"`
 }
@@ -46,6 +47,7 @@ func clientToRow(c *store.Client) clientRow {
 		AccessTokenTTLNs:    int64(c.AccessTokenTTL),
 		RefreshTokenTTLNs:   int64(c.RefreshTokenTTL),
 		TokensRevokedAt:     dbNullTime(c.TokensRevokedAt),
+		RateLimit:           c.RateLimit,
 		CreatedAt:           dbTime(c.CreatedAt),
 		UpdatedAt:           dbTime(c.UpdatedAt),
 	}
@@ -67,6 +69,7 @@ func (r *clientRow) toClient() (*store.Client, error) {
 		AccessTokenTTL:      time.Duration(r.AccessTokenTTLNs),
 		RefreshTokenTTL:     time.Duration(r.RefreshTokenTTLNs),
 		TokensRevokedAt:     fromDBNullTime(r.TokensRevokedAt),
+		RateLimit:           r.RateLimit,
 		CreatedAt:           fromDBTime(r.CreatedAt),
 		UpdatedAt:           fromDBTime(r.UpdatedAt),
 	}
@@ -136,6 +139,7 @@ func (s *Store) UpdateClient(ctx context.Context, c *store.Client) error {
 		"refresh_token_ttl_ns":   row.RefreshTokenTTLNs,
 		"updated_at":             row.UpdatedAt,
 		"tokens_revoked_at":      row.TokensRevokedAt,
+		"rate_limit":             row.RateLimit,
 	}
 	return s.write(ctx, "update client", func(tx *gorm.DB) error {
 		return updateByID(tx, &clientRow{}, row.ID, fields)

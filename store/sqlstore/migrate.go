@@ -25,6 +25,7 @@ func migrations() []*gormigrate.Migration {
 		migrationTokensRevokedAt(),
 		migrationAPIKeys(),
 		migrationAuditLog(),
+		migrationClientRateLimit(),
 	}
 }
 

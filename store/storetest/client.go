@@ -54,6 +54,7 @@ func clientFull(t *testing.T, id, name string) *store.Client {
 		AccessTokenTTL:      15*time.Minute + 1500*time.Millisecond,
 		RefreshTokenTTL:     30 * 24 * time.Hour,
 		TokensRevokedAt:     fixtureTime(30 * time.Minute),
+		RateLimit:           250,
 		CreatedAt:           fixtureTime(0),
 		UpdatedAt:           fixtureTime(time.Hour),
 	}
@@ -75,6 +76,7 @@ func clientCompare(t *testing.T, what string, want, got *store.Client, createdAt
 	d.bytes("PrevSecretHash", want.PrevSecretHash, got.PrevSecretHash)
 	d.time("PrevSecretExpiresAt", want.PrevSecretExpiresAt, got.PrevSecretExpiresAt)
 	d.time("TokensRevokedAt", want.TokensRevokedAt, got.TokensRevokedAt)
+	d.value("RateLimit", want.RateLimit, got.RateLimit)
 	d.strings("GrantTypes", want.GrantTypes, got.GrantTypes)
 	d.strings("Scopes", want.Scopes, got.Scopes)
 	d.strings("DefaultScopes", want.DefaultScopes, got.DefaultScopes)
