@@ -106,6 +106,10 @@ type Server struct {
 	// CIDRs) whose X-Forwarded-For is believed. Empty trusts none: the
 	// client address is the connection's.
 	TrustedProxies string `yaml:"trusted_proxies"`
+	// MetricsAddr is where Prometheus metrics are served: "" on the main
+	// listener at /metrics, "off" nowhere, or host:port for a listener of
+	// their own.
+	MetricsAddr string `yaml:"metrics_addr"`
 }
 
 // Default returns the configuration used when nothing is set: the embedded

@@ -81,6 +81,8 @@ var bindings = []binding{
 		func(c *Config) any { return &c.Limits.ClientRate }},
 	{"TOLLGATE_RATE_LIMIT_IP", "limits.ip_rate", "requests per second per caller address on the OAuth endpoints; 0: no limit", "",
 		func(c *Config) any { return &c.Limits.IPRate }},
+	{"TOLLGATE_METRICS_ADDR", "server.metrics_addr", "Prometheus metrics: empty serves /metrics on the main listener, off disables them, host:port serves them on a listener of their own", "",
+		func(c *Config) any { return &c.Server.MetricsAddr }},
 	{"TOLLGATE_TRUSTED_PROXIES", "server.trusted_proxies", "comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For names the client address; empty trusts none", "",
 		func(c *Config) any { return &c.Server.TrustedProxies }},
 }

@@ -31,12 +31,16 @@ func (c Config) Validate() error {
 }
 
 func validateAddr(addr string) []error {
+	return validateAddrNamed("addr (TOLLGATE_ADDR)", addr)
+}
+
+func validateAddrNamed(label, addr string) []error {
 	_, port, err := net.SplitHostPort(addr)
 	if err == nil {
 		_, err = strconv.ParseUint(port, 10, 16)
 	}
 	if err != nil {
-		return []error{fmt.Errorf("addr (TOLLGATE_ADDR) %q is not HOST:PORT: write e.g. 127.0.0.1:8080, or :8080 for every interface", addr)}
+		return []error{fmt.Errorf("%s %q is not HOST:PORT: write e.g. 127.0.0.1:8080, or :8080 for every interface", label, addr)}
 	}
 	return nil
 }
@@ -166,6 +170,9 @@ func validateServer(s Server) []error {
 		if t.d <= 0 {
 			errs = append(errs, fmt.Errorf("%s is %s: set a positive duration such as 10s", t.label, formatDuration(t.d)))
 		}
+	}
+	if a := s.MetricsAddr; a != "" && a != "off" {
+		errs = append(errs, validateAddrNamed("server.metrics_addr (TOLLGATE_METRICS_ADDR)", a)...)
 	}
 	for _, p := range s.TrustedProxyList() {
 		if net.ParseIP(p) == nil {

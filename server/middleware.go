@@ -5,9 +5,14 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/tollgate/tollgate/server/grant"
+	"github.com/tollgate/tollgate/server/metrics"
+	"github.com/tollgate/tollgate/server/oauth"
 )
 
 // Keys under which handlers leave facts for the request log.
@@ -21,7 +26,7 @@ const (
 
 // requestLog assigns a request id and logs one line per request. It logs
 // the path, never the query, headers or body, which may carry credentials.
-func requestLog(log *slog.Logger) gin.HandlerFunc {
+func requestLog(log *slog.Logger, m *metrics.Metrics) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()
 		id := newRequestID()
@@ -29,6 +34,7 @@ func requestLog(log *slog.Logger) gin.HandlerFunc {
 		c.Header("X-Request-Id", id)
 		c.Next()
 		st := c.Writer.Status()
+		observe(c, m, st, time.Since(start))
 		level := slog.LevelInfo
 		if st >= 500 {
 			level = slog.LevelError
@@ -78,4 +84,37 @@ func newRequestID() string {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// observe records the request's metrics. Routes are Gin's patterns
+// ("/admin/v1/clients/:id"), never raw paths, so the label set is bounded.
+func observe(c *gin.Context, m *metrics.Metrics, status int, d time.Duration) {
+	route := c.FullPath()
+	if route == "" {
+		route = "unmatched"
+	}
+	m.RequestDuration.WithLabelValues(route, c.Request.Method, metrics.StatusClass(status)).Observe(d.Seconds())
+	if route == pathToken {
+		gt := c.GetString(ctxGrantType)
+		if !knownGrant(gt) {
+			gt = "other"
+		}
+		result, code := "success", c.GetString(ctxErrorCode)
+		if status >= 400 {
+			result = "error"
+		}
+		m.TokenRequests.WithLabelValues(gt, result, code).Inc()
+	}
+	switch code := c.GetString(ctxErrorCode); code {
+	case "locked_out", "rate_limited":
+		m.Throttled.WithLabelValues(code).Inc()
+	case oauth.TemporarilyUnavailable:
+		m.StoreErrors.WithLabelValues("unavailable").Inc()
+	case oauth.ServerError:
+		m.StoreErrors.WithLabelValues("error").Inc()
+	}
+}
+
+func knownGrant(gt string) bool {
+	return gt == grant.TokenExchange || slices.Contains(grant.Supported, gt)
 }

@@ -53,6 +53,7 @@ func renderOAuthError(c *gin.Context, log *slog.Logger, err error, usedBasic boo
 	}
 	c.Set(ctxErrorCode, oe.Code)
 	if oe.RetryAfter > 0 {
+		c.Set(ctxErrorCode, "rate_limited")
 		c.Header("Retry-After", strconv.Itoa(int(math.Ceil(oe.RetryAfter.Seconds()))))
 	}
 	if oe.Code == oauth.InvalidClient && usedBasic {

@@ -15,6 +15,7 @@ const (
 	pathRevocationsFeed = "/oauth2/revocations/stream"
 	pathJWKS            = "/.well-known/jwks.json"
 	pathMetadata        = "/.well-known/oauth-authorization-server"
+	pathMetrics         = "/metrics"
 )
 
 // routes lists every route and its authentication rule.
@@ -42,4 +43,9 @@ func routes(r *gin.Engine, d Deps) {
 		admin.Register(r, *d.Admin)
 	}
 	r.GET("/readyz", readyHandler(d.Checks, d.Logger))
+	// None: Prometheus metrics carry no secrets or identities; operators
+	// move them to their own port with TOLLGATE_METRICS_ADDR.
+	if d.MetricsRoute {
+		r.GET(pathMetrics, gin.WrapH(d.Metrics.Handler()))
+	}
 }

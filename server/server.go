@@ -15,6 +15,7 @@ import (
 	"github.com/tollgate/tollgate/server/accesstoken"
 	"github.com/tollgate/tollgate/server/admin"
 	"github.com/tollgate/tollgate/server/grant"
+	"github.com/tollgate/tollgate/server/metrics"
 	"github.com/tollgate/tollgate/server/throttle"
 	"github.com/tollgate/tollgate/store"
 )
@@ -57,6 +58,11 @@ type Deps struct {
 	// PairLockout and IPLockout are the failure budgets (zero values:
 	// DefaultPairLockout and DefaultIPLockout).
 	PairLockout, IPLockout throttle.LockoutPolicy
+	// Metrics receives request metrics (nil: a private registry).
+	Metrics *metrics.Metrics
+	// MetricsRoute serves /metrics on this handler (no authentication:
+	// keep it off public listeners, or serve metrics on their own port).
+	MetricsRoute bool
 	// Rates are the request-rate limits (nil: none).
 	Rates *throttle.Rates
 	// TrustedProxies are the addresses (IPs or CIDRs) whose
@@ -82,6 +88,9 @@ func New(d Deps) http.Handler {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
+	if d.Metrics == nil {
+		d.Metrics = metrics.New(nil, nil, nil)
+	}
 	if d.PairLockout == (throttle.LockoutPolicy{}) {
 		d.PairLockout = DefaultPairLockout
 	}
@@ -99,7 +108,7 @@ func New(d Deps) http.Handler {
 	if err := r.SetTrustedProxies(d.TrustedProxies); err != nil {
 		_ = r.SetTrustedProxies(nil)
 	}
-	r.Use(requestLog(d.Logger), recovery(d.Logger))
+	r.Use(requestLog(d.Logger, d.Metrics), recovery(d.Logger))
 	r.NoRoute(notFound)
 	r.NoMethod(methodNotAllowed)
 	routes(r, d)

@@ -62,8 +62,13 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<
 	waitBG := svc.background(bgCtx)
 	defer func() { stopBG(); waitBG() }()
 
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
+	msrv, err := serveMetrics(cfg, svc, log, errc)
+	if err != nil {
+		_ = srv.Close()
+		return err
+	}
 	log.LogAttrs(ctx, slog.LevelInfo, "tollgate listening",
 		slog.String("addr", ln.Addr().String()), slog.String("issuer", cfg.Issuer),
 		slog.String("database", svc.stores.sql.Dialect()), slog.Bool("redis", svc.stores.redis != nil),
@@ -80,6 +85,9 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<
 	log.LogAttrs(context.Background(), slog.LevelInfo, "shutting down", slog.Duration("timeout", cfg.Server.ShutdownTimeout))
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.Server.ShutdownTimeout)
 	defer cancel()
+	if msrv != nil {
+		_ = msrv.Shutdown(shutdownCtx)
+	}
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("draining connections: %w", err)
 	}
@@ -87,4 +95,28 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<
 		return err
 	}
 	return nil
+}
+
+// serveMetrics starts the metrics listener when TOLLGATE_METRICS_ADDR
+// names one; it is nil otherwise.
+func serveMetrics(cfg config.Config, svc *service, log *slog.Logger, errc chan<- error) (*http.Server, error) {
+	addr := cfg.Server.MetricsAddr
+	if addr == "" || addr == "off" {
+		return nil, nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listening for metrics on %s (TOLLGATE_METRICS_ADDR): %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", svc.metrics.Handler())
+	msrv := &http.Server{Handler: mux, ReadHeaderTimeout: cfg.Server.ReadHeaderTimeout, ReadTimeout: cfg.Server.ReadTimeout,
+		WriteTimeout: cfg.Server.WriteTimeout, IdleTimeout: cfg.Server.IdleTimeout}
+	go func() {
+		if err := msrv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			errc <- fmt.Errorf("metrics listener: %w", err)
+		}
+	}()
+	log.LogAttrs(context.Background(), slog.LevelInfo, "metrics listening", slog.String("addr", ln.Addr().String()))
+	return msrv, nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/tollgate/tollgate/server/grant"
 	"github.com/tollgate/tollgate/server/introspection"
 	"github.com/tollgate/tollgate/server/keys"
+	"github.com/tollgate/tollgate/server/metrics"
 	"github.com/tollgate/tollgate/server/registry"
 	"github.com/tollgate/tollgate/server/revocation"
 	"github.com/tollgate/tollgate/server/secret"
@@ -126,6 +127,7 @@ type service struct {
 	registry *registry.Registry
 	engine   *grant.Engine
 	revoked  *revocation.Set
+	metrics  *metrics.Metrics
 	handler  http.Handler
 	log      *slog.Logger
 }
@@ -185,6 +187,7 @@ func newService(ctx context.Context, cfg config.Config, log *slog.Logger) (*serv
 		checks = append(checks, server.Check{Name: "redis", Func: st.redis.Ping})
 	}
 	checks = append(checks, server.Check{Name: "revocations", Func: set.Ready})
+	met := metrics.New(set.Size, set.Synced, set.SyncAge)
 	h := server.New(server.Deps{
 		Issuer:       cfg.Issuer,
 		Tokens:       engine,
@@ -201,6 +204,8 @@ func newService(ctx context.Context, cfg config.Config, log *slog.Logger) (*serv
 		ClockSkew:      cfg.Tokens.ClockSkew,
 		TrustedProxies: cfg.Server.TrustedProxyList(),
 		Rates:          rates,
+		Metrics:        met,
+		MetricsRoute:   cfg.Server.MetricsAddr == "",
 		RefreshTTL:     cfg.Tokens.RefreshTTL,
 		Checks:         checks,
 		Logger:         log,
@@ -213,6 +218,7 @@ func newService(ctx context.Context, cfg config.Config, log *slog.Logger) (*serv
 		registry: reg,
 		engine:   engine,
 		revoked:  set,
+		metrics:  met,
 		handler:  h,
 		log:      log,
 	}, nil

@@ -53,6 +53,8 @@ type Set struct {
 	synced   bool
 	// watching is true while a store watch is established.
 	watching atomic.Bool
+	// loadedAt is when the store was last read successfully (Unix ns).
+	loadedAt atomic.Int64
 	changed  chan struct{} // closed and replaced on every change
 }
 
@@ -152,6 +154,19 @@ func (s *Set) Since(cursor int64) ([]store.Revocation, int64, <-chan struct{}) {
 		next = s.entries[len(s.entries)-1].Seq
 	}
 	return out, next, s.changed
+}
+
+// Synced reports whether the set can vouch for its completeness.
+func (s *Set) Synced() bool { return s.Ready(context.Background()) == nil }
+
+// SyncAge returns how long ago the store was last read successfully
+// (seconds), or -1 before the first read.
+func (s *Set) SyncAge() float64 {
+	at := s.loadedAt.Load()
+	if at == 0 {
+		return -1
+	}
+	return s.now().Sub(time.Unix(0, at)).Seconds()
 }
 
 // Size returns how many entries the set holds.

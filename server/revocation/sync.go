@@ -88,6 +88,7 @@ func (s *Set) load(ctx context.Context, full bool) bool {
 		}
 		after = page[len(page)-1].Seq
 	}
+	s.loadedAt.Store(s.now().UnixNano())
 	if full && s.watching.Load() {
 		s.setSynced(true)
 		s.log.LogAttrs(ctx, slog.LevelInfo, "revocation set loaded", slog.Int("entries", s.Size()))
