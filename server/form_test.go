@@ -2,6 +2,8 @@ package server
 
 import (
 	"encoding/base64"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -41,4 +43,29 @@ func TestParseBasicSchemeCaseInsensitive(t *testing.T) {
 	if _, _, err := parseBasic("Basic " + strings.Repeat("=", 3)); err == nil {
 		t.Error("padding only accepted")
 	}
+}
+
+// FuzzParseForm: no panic on any body; what is accepted has each
+// parameter once, and a body over the bound is always refused.
+func FuzzParseForm(f *testing.F) {
+	f.Add("grant_type=client_credentials&scope=a+b", "application/x-www-form-urlencoded")
+	f.Add("a=1&a=2", "application/x-www-form-urlencoded; charset=utf-8")
+	f.Add("%zz=1", "application/x-www-form-urlencoded")
+	f.Add("x=\x00\xff", "text/plain")
+	f.Fuzz(func(t *testing.T, body, ct string) {
+		r := httptest.NewRequest(http.MethodPost, "/oauth2/token", strings.NewReader(body))
+		r.Header.Set("Content-Type", ct)
+		form, err := parseForm(r)
+		if err != nil {
+			return
+		}
+		if len(body) > maxFormBytes {
+			t.Fatalf("accepted a %d-byte body", len(body))
+		}
+		for k, v := range form {
+			if len(v) != 1 {
+				t.Fatalf("parameter %q accepted %d times", k, len(v))
+			}
+		}
+	})
 }

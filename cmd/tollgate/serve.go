@@ -49,15 +49,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<
 	if err != nil {
 		return fmt.Errorf("listening on %s (TOLLGATE_ADDR): %w", cfg.Addr, err)
 	}
-	srv := &http.Server{
-		Handler:           svc.handler,
-		ReadHeaderTimeout: cfg.Server.ReadHeaderTimeout,
-		ReadTimeout:       cfg.Server.ReadTimeout,
-		WriteTimeout:      cfg.Server.WriteTimeout,
-		IdleTimeout:       cfg.Server.IdleTimeout,
-		MaxHeaderBytes:    16 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	srv := newHTTPServer(cfg, svc.handler, log)
 	bgCtx, stopBG := context.WithCancel(ctx)
 	waitBG := svc.background(bgCtx)
 	defer func() { stopBG(); waitBG() }()
@@ -119,4 +111,19 @@ func serveMetrics(cfg config.Config, svc *service, log *slog.Logger, errc chan<-
 	}()
 	log.LogAttrs(context.Background(), slog.LevelInfo, "metrics listening", slog.String("addr", ln.Addr().String()))
 	return msrv, nil
+}
+
+// newHTTPServer returns the HTTP server Tollgate listens with: every
+// timeout set, so a slow or stalled client (slowloris) cannot hold a
+// connection, and headers bounded.
+func newHTTPServer(cfg config.Config, h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: cfg.Server.ReadHeaderTimeout,
+		ReadTimeout:       cfg.Server.ReadTimeout,
+		WriteTimeout:      cfg.Server.WriteTimeout,
+		IdleTimeout:       cfg.Server.IdleTimeout,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
 }
