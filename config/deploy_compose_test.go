@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/tollgate/tollgate/config"
 )
 
 // composeFile is the part of the Compose specification
@@ -154,69 +156,76 @@ func TestCompose(t *testing.T) {
 	if !slices.Equal(replicas, []string{"tollgate-1", "tollgate-2", "tollgate-3"}) {
 		t.Fatalf("replicas %v, want tollgate-1, tollgate-2, tollgate-3", replicas)
 	}
-	migrate, lb := c.Services["migrate"], c.Services["lb"]
 	checkComposeBackends(t, c)
 
+	migrate := c.Services["migrate"]
 	if !slices.Equal(migrate.Command, []string{"migrate"}) || migrate.Restart != "no" {
 		t.Errorf("migrate runs %q with restart %q: want [migrate], run once", migrate.Command, migrate.Restart)
 	}
 	if migrate.DependsOn["postgres"].Condition != "service_healthy" {
 		t.Errorf("migrate must wait for a healthy postgres: %+v", migrate.DependsOn)
 	}
-	migrateEnv := composeEnv(t, "migrate", migrate)
-	checkEnvNames(t, "compose service migrate", keys(migrate.Environment))
-	loadEnv(t, "compose service migrate", migrateEnv)
+	checkEnvNames(t, "compose service migrate", slices.Collect(maps.Keys(migrate.Environment)))
+	loadEnv(t, "compose service migrate", composeEnv(t, "migrate", migrate))
 
 	issuers := map[string]bool{}
-	var lbAddr string
-	if n, ok := lb.Networks["default"]; ok {
-		lbAddr = n.IPv4Address
-	}
 	for _, name := range replicas {
-		s := c.Services[name]
-		where := "compose service " + name
-		if s.Image != migrate.Image || s.Image == "" {
-			t.Errorf("%s runs image %q, migrate runs %q: they must be one build", name, s.Image, migrate.Image)
-		}
-		if len(s.Command) != 0 && !slices.Equal(s.Command, []string{"serve"}) {
-			t.Errorf("%s runs %q, want the image's default (serve)", name, s.Command)
-		}
-		want := map[string]string{"migrate": "service_completed_successfully", "postgres": "service_healthy", "redis": "service_healthy"}
-		for dep, cond := range want {
-			if got := s.DependsOn[dep].Condition; got != cond {
-				t.Errorf("%s depends on %s with condition %q, want %s", name, dep, got, cond)
-			}
-		}
-		checkEnvNames(t, where, keys(s.Environment))
-		checkComposeSecrets(t, where, s.Environment)
-		cfg := loadEnv(t, where, composeEnv(t, name, s))
-		if cfg.Embedded() || cfg.Redis.URL == "" {
-			t.Errorf("%s uses the embedded database or no Redis: replicas must share PostgreSQL and Redis", name)
-		}
-		issuers[cfg.Issuer] = true
-		if grace, err := time.ParseDuration(s.StopGracePeriod); err != nil || grace <= cfg.Server.ShutdownTimeout {
-			t.Errorf("%s stop_grace_period %q must exceed TOLLGATE_SHUTDOWN_TIMEOUT %s", name, s.StopGracePeriod, cfg.Server.ShutdownTimeout)
-		}
-		if !s.ReadOnly || !slices.Contains(s.CapDrop, "ALL") {
-			t.Errorf("%s: want read_only and cap_drop [ALL]", name)
-		}
-		// Behind HAProxy every request comes from its address: trust its
-		// X-Forwarded-For, and nobody else's.
-		if got := cfg.Server.TrustedProxyList(); lbAddr == "" || !slices.Equal(got, []string{lbAddr}) {
-			t.Errorf("%s trusts proxies %q, want exactly the load balancer's fixed address %q", name, got, lbAddr)
-		}
-		if hp := lbHostPort(t, lb); len(issuers) == 1 && !strings.HasSuffix(cfg.Issuer, ":"+hp) {
-			t.Errorf("issuer %s is not the load balancer's published port %s", cfg.Issuer, hp)
-		}
+		issuers[checkComposeReplica(t, c, name).Issuer] = true
 	}
 	if len(issuers) != 1 {
-		t.Errorf("replicas disagree on the issuer: %v; every node must use the load balancer's URL", keys(issuers))
+		t.Errorf("replicas disagree on the issuer: %v; every node must use the load balancer's URL", issuers)
 	}
 	for _, dep := range replicas {
-		if lb.DependsOn[dep].Condition == "" {
+		if c.Services["lb"].DependsOn[dep].Condition == "" {
 			t.Errorf("lb does not depend on %s", dep)
 		}
 	}
+}
+
+// checkComposeReplica checks one Tollgate replica: the image migrate ran,
+// started after it, configured to share PostgreSQL, Redis and the
+// load balancer's URL as issuer. It returns the replica's configuration.
+func checkComposeReplica(t *testing.T, c composeFile, name string) config.Config {
+	t.Helper()
+	s, migrate, lb := c.Services[name], c.Services["migrate"], c.Services["lb"]
+	where := "compose service " + name
+	if s.Image != migrate.Image || s.Image == "" {
+		t.Errorf("%s runs image %q, migrate runs %q: they must be one build", name, s.Image, migrate.Image)
+	}
+	if len(s.Command) != 0 && !slices.Equal(s.Command, []string{"serve"}) {
+		t.Errorf("%s runs %q, want the image's default (serve)", name, s.Command)
+	}
+	want := map[string]string{"migrate": "service_completed_successfully", "postgres": "service_healthy", "redis": "service_healthy"}
+	for dep, cond := range want {
+		if got := s.DependsOn[dep].Condition; got != cond {
+			t.Errorf("%s depends on %s with condition %q, want %s", name, dep, got, cond)
+		}
+	}
+	checkEnvNames(t, where, slices.Collect(maps.Keys(s.Environment)))
+	checkComposeSecrets(t, where, s.Environment)
+	cfg := loadEnv(t, where, composeEnv(t, name, s))
+	if cfg.Embedded() || cfg.Redis.URL == "" {
+		t.Errorf("%s uses the embedded database or no Redis: replicas must share PostgreSQL and Redis", name)
+	}
+	if u, err := url.Parse(cfg.Issuer); err != nil || u.Port() != lbHostPort(t, lb) {
+		t.Errorf("%s: issuer %s is not at the port the load balancer publishes, %s", name, cfg.Issuer, lbHostPort(t, lb))
+	}
+	if ma := cfg.Server.MetricsAddr; ma == "" || addrPort(t, ma) == addrPort(t, cfg.Addr) {
+		t.Errorf("%s serves /metrics on its main port, which HAProxy publishes: set TOLLGATE_METRICS_ADDR", name)
+	}
+	if grace, err := time.ParseDuration(s.StopGracePeriod); err != nil || grace <= cfg.Server.ShutdownTimeout {
+		t.Errorf("%s stop_grace_period %q must exceed TOLLGATE_SHUTDOWN_TIMEOUT %s", name, s.StopGracePeriod, cfg.Server.ShutdownTimeout)
+	}
+	if !s.ReadOnly || !slices.Contains(s.CapDrop, "ALL") {
+		t.Errorf("%s: want read_only and cap_drop [ALL]", name)
+	}
+	// Behind HAProxy every request comes from its address: trust its
+	// X-Forwarded-For, and nobody else's.
+	lbAddr := lb.Networks["default"].IPv4Address
+	if got := cfg.Server.TrustedProxyList(); lbAddr == "" || !slices.Equal(got, []string{lbAddr}) {
+		t.Errorf("%s trusts proxies %q, want exactly the load balancer's fixed address %q", name, got, lbAddr)
+	}
+	return cfg
 }
 
 // checkComposeBackends checks PostgreSQL, Redis, the build and the files
@@ -315,13 +324,4 @@ func lbHostPort(t *testing.T, lb composeService) string {
 		t.Fatalf("lb port %q: write HOST:CONTAINER", lb.Ports[0])
 	}
 	return host
-}
-
-// keys returns the keys of m.
-func keys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	return out
 }

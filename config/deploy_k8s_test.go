@@ -155,6 +155,8 @@ func checkServerPod(t *testing.T, m *manifests, cfg config.Config) {
 		}
 	}
 
+	checkMetricsPort(t, m, c, cfg)
+
 	// Kubernetes sends SIGTERM after preStop and SIGKILL at the end of the
 	// grace period, which both share.
 	var preStop time.Duration
@@ -173,6 +175,28 @@ func checkServerPod(t *testing.T, m *manifests, cfg config.Config) {
 	// out, or every apply resets the count.
 	if m.deployment.Spec.Replicas != nil {
 		t.Errorf("Deployment sets replicas %d, which the HorizontalPodAutoscaler owns", *m.deployment.Spec.Replicas)
+	}
+}
+
+// checkMetricsPort checks that /metrics has a listener of its own that the
+// container declares and the Service does not expose: on the main listener
+// it would be public through the Service and the Ingress.
+func checkMetricsPort(t *testing.T, m *manifests, c corev1.Container, cfg config.Config) {
+	t.Helper()
+	switch ma := cfg.Server.MetricsAddr; ma {
+	case "":
+		t.Error("TOLLGATE_METRICS_ADDR is empty: /metrics would be served to everyone on the main port; give it a port of its own")
+	case "off":
+	default:
+		metrics, _ := strconv.Atoi(addrPort(t, ma))
+		if got := containerPort(t, c, intstr.FromString("metrics")); got != metrics {
+			t.Errorf("container port metrics is %d, TOLLGATE_METRICS_ADDR %s listens on %d", got, ma, metrics)
+		}
+		for _, p := range m.service.Spec.Ports {
+			if containerPort(t, c, p.TargetPort) == metrics {
+				t.Errorf("Service port %s exposes the metrics listener", p.Name)
+			}
+		}
 	}
 }
 
@@ -250,143 +274,6 @@ func checkSelectors(t *testing.T, m *manifests) {
 	if mu := m.pdb.Spec.MaxUnavailable; mu == nil || mu.Type != intstr.Int || mu.IntVal < 1 || mu.IntVal >= minReplicas {
 		t.Errorf("PodDisruptionBudget maxUnavailable %v: want a number of pods from 1 to below minReplicas %d", mu, minReplicas)
 	}
-}
-
-// checkPodSecurity checks every container of spec runs as a non-root user
-// on a read-only root filesystem with no capabilities, and has resources.
-func checkPodSecurity(t *testing.T, spec corev1.PodSpec) {
-	t.Helper()
-	pod := spec.SecurityContext
-	if pod == nil {
-		pod = &corev1.PodSecurityContext{}
-	}
-	if spec.AutomountServiceAccountToken == nil || *spec.AutomountServiceAccountToken {
-		t.Error("automountServiceAccountToken must be false: Tollgate never calls the Kubernetes API")
-	}
-	for _, c := range spec.Containers {
-		sc := c.SecurityContext
-		if sc == nil {
-			t.Errorf("container %s has no securityContext", c.Name)
-			continue
-		}
-		nonRoot := (sc.RunAsNonRoot != nil && *sc.RunAsNonRoot) || (sc.RunAsNonRoot == nil && pod.RunAsNonRoot != nil && *pod.RunAsNonRoot)
-		if !nonRoot {
-			t.Errorf("container %s: runAsNonRoot is not true", c.Name)
-		}
-		for _, uid := range []*int64{sc.RunAsUser, pod.RunAsUser} {
-			if uid != nil && *uid == 0 {
-				t.Errorf("container %s runs as uid 0", c.Name)
-			}
-		}
-		checks := []struct {
-			ok   bool
-			want string
-		}{
-			{sc.ReadOnlyRootFilesystem != nil && *sc.ReadOnlyRootFilesystem, "readOnlyRootFilesystem: true"},
-			{sc.AllowPrivilegeEscalation != nil && !*sc.AllowPrivilegeEscalation, "allowPrivilegeEscalation: false"},
-			{sc.Privileged == nil || !*sc.Privileged, "not privileged"},
-			{sc.Capabilities != nil && slices.Contains(sc.Capabilities.Drop, "ALL"), "capabilities.drop [ALL]"},
-			{!c.Resources.Requests.Cpu().IsZero() && !c.Resources.Requests.Memory().IsZero(), "cpu and memory requests"},
-			{!c.Resources.Limits.Cpu().IsZero() && !c.Resources.Limits.Memory().IsZero(), "cpu and memory limits (the CPU limit sets GOMAXPROCS)"},
-		}
-		for _, ck := range checks {
-			if !ck.ok {
-				t.Errorf("container %s: want %s", c.Name, ck.want)
-			}
-		}
-	}
-}
-
-// checkPodEnv checks the environment of the server and migration pods:
-// every TOLLGATE_* name is one Tollgate reads, secrets come from one Secret
-// through secretKeyRef and never from the ConfigMap or a literal, and the
-// resulting configuration passes Validate. It returns the server's.
-func checkPodEnv(t *testing.T, m *manifests) config.Config {
-	t.Helper()
-	cm := m.configMap
-	var names []string
-	for k := range cm.Data {
-		names = append(names, k)
-		if isSecretEnv(k) {
-			t.Errorf("ConfigMap %s holds %s: secrets belong in the Secret", cm.Name, k)
-		}
-	}
-	checkEnvNames(t, "ConfigMap "+cm.Name, names)
-
-	secretRefs := map[string]string{} // variable -> secret/key, shared by both pods
-	secretNames := map[string]bool{}
-	var cfg config.Config
-	pods := []struct {
-		name    string
-		spec    corev1.PodSpec
-		secrets []string // the secrets the command cannot do without
-	}{
-		{"Deployment", m.deployment.Spec.Template.Spec, []string{"TOLLGATE_MASTER_KEY", "TOLLGATE_DATABASE_URL", "TOLLGATE_REDIS_URL"}},
-		{"Job", m.job.Spec.Template.Spec, []string{"TOLLGATE_MASTER_KEY", "TOLLGATE_DATABASE_URL"}},
-	}
-	for _, p := range pods {
-		c := p.spec.Containers[0]
-		env := map[string]string{}
-		for k, v := range imageEnv(t) {
-			env[k] = v
-		}
-		for _, from := range c.EnvFrom {
-			if from.ConfigMapRef == nil || from.ConfigMapRef.Name != cm.Name || from.Prefix != "" {
-				t.Errorf("%s envFrom %+v: want only configMapRef %s, without prefix", p.name, from, cm.Name)
-				continue
-			}
-			for k, v := range cm.Data {
-				env[k] = v
-			}
-		}
-		names = names[:0]
-		for _, e := range c.Env {
-			names = append(names, e.Name)
-			if !isSecretEnv(e.Name) {
-				env[e.Name] = e.Value
-				continue
-			}
-			ref := e.ValueFrom
-			if e.Value != "" || ref == nil || ref.SecretKeyRef == nil {
-				t.Errorf("%s sets %s without a secretKeyRef: secrets must come from a Secret", p.name, e.Name)
-				continue
-			}
-			where := ref.SecretKeyRef.Name + "/" + ref.SecretKeyRef.Key
-			if prev, ok := secretRefs[e.Name]; ok && prev != where {
-				t.Errorf("%s reads %s from %s, another pod from %s", p.name, e.Name, where, prev)
-			}
-			secretRefs[e.Name] = where
-			secretNames[ref.SecretKeyRef.Name] = true
-			env[e.Name] = placeholderSecret(e.Name)
-		}
-		checkEnvNames(t, p.name, names)
-		for _, s := range p.secrets {
-			if _, ok := secretRefs[s]; !ok || !slices.Contains(names, s) {
-				t.Errorf("%s does not take %s from the Secret", p.name, s)
-			}
-		}
-		got := loadEnv(t, p.name, env)
-		if p.name == "Deployment" {
-			cfg = got
-		}
-	}
-	if len(secretNames) != 1 {
-		t.Errorf("secrets come from %d Secrets %v, want one to create", len(secretNames), secretNames)
-	}
-	return cfg
-}
-
-// placeholderSecret stands for the value an operator stores in the Secret.
-func placeholderSecret(name string) string {
-	switch name {
-	case "TOLLGATE_MASTER_KEY":
-		return placeholderMasterKey
-	case "TOLLGATE_DATABASE_URL":
-		return "postgres://tollgate:secret@postgres.example:5432/tollgate"
-	case "TOLLGATE_REDIS_URL":
-		return "rediss://:secret@redis.example:6380/0"
-	}
-	return "secret"
 }
 
 // TestDecodeStrictRejects shows the decoding above is strict: each of these

@@ -16,9 +16,10 @@ import (
 )
 
 // The deploy tests check deploy/ statically and offline: the Dockerfile
-// (deploy_test.go), the Kubernetes manifests (deploy_k8s_test.go), the
-// compose file and its load balancer (deploy_compose_test.go) and the build
-// context (deploy_context_test.go). Nothing here needs Docker or a cluster.
+// (deploy_test.go), the Kubernetes manifests (deploy_k8s_test.go and
+// deploy_k8s_pod_test.go), the compose file and its load balancer
+// (deploy_compose_test.go) and the build context (deploy_context_test.go).
+// Nothing here needs Docker or a cluster.
 
 // repoRoot is the module root seen from this package's directory, where go
 // test runs.
@@ -205,6 +206,23 @@ func imageEnv(t *testing.T) map[string]string {
 	return stages[len(stages)-1].env(t)
 }
 
+// checkCompile checks the build stage's go build: static (no cgo), without
+// local paths, stamped with the version, producing /tollgate.
+func checkCompile(t *testing.T, build stage) {
+	t.Helper()
+	compile := ""
+	for _, run := range build.all("RUN") {
+		if strings.Contains(run, "go build") {
+			compile = run
+		}
+	}
+	for _, want := range []string{"CGO_ENABLED=0", "-trimpath", `-ldflags "-s -w -X main.version=$VERSION"`, "-o /tollgate ./cmd/tollgate"} {
+		if !strings.Contains(compile, want) {
+			t.Errorf("the go build RUN %q lacks %s", compile, want)
+		}
+	}
+}
+
 func TestDockerfile(t *testing.T) {
 	t.Parallel()
 	stages := parseDockerfile(t, filepath.Join(deployDir, "Dockerfile"))
@@ -218,17 +236,7 @@ func TestDockerfile(t *testing.T) {
 	if want := "golang:" + goMinor(t) + " AS build"; build.from != want {
 		t.Errorf("build stage FROM %q, want %q (go.mod's go version)", build.from, want)
 	}
-	compile := ""
-	for _, run := range build.all("RUN") {
-		if strings.Contains(run, "go build") {
-			compile = run
-		}
-	}
-	for _, want := range []string{"CGO_ENABLED=0", "-trimpath", `-ldflags "-s -w -X main.version=$VERSION"`, "-o /tollgate ./cmd/tollgate"} {
-		if !strings.Contains(compile, want) {
-			t.Errorf("the go build RUN %q lacks %s", compile, want)
-		}
-	}
+	checkCompile(t, build)
 
 	if want := "gcr.io/distroless/static-debian12:nonroot"; final.from != want {
 		t.Errorf("runtime stage FROM %q, want %q: static, no shell, non-root", final.from, want)
