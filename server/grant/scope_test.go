@@ -54,3 +54,12 @@ func manyScopes(n int) string {
 	}
 	return b.String()
 }
+
+func BenchmarkParseScope(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ParseScope("orders:read orders:write invoices:read profile"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
