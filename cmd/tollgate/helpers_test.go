@@ -112,35 +112,41 @@ func (e *testEnv) mustCLI(stdin string, args ...string) string {
 // HTTP. Its issuer is the test server's URL.
 func (e *testEnv) start() *httptest.Server {
 	e.t.Helper()
-	srv := httptest.NewUnstartedServer(nil)
-	if e.addr != "" {
-		// A restart: listen where the previous process did, so the issuer
-		// (which is the URL) stays the same.
-		srv.Listener.Close()
-		ln, err := net.Listen("tcp", e.addr)
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		srv.Listener = ln
+	// Listen first: the issuer is the URL. A restart listens where the
+	// previous process did, so the issuer stays the same.
+	addr := e.addr
+	if addr == "" {
+		addr = "127.0.0.1:0"
 	}
-	srv.Start()
-	e.addr = srv.Listener.Addr().String()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.addr = ln.Addr().String()
 	if !e.fixedIssuer {
-		e.vars["TOLLGATE_ISSUER"] = srv.URL
+		e.vars["TOLLGATE_ISSUER"] = "http://" + e.addr
 	}
 	cfg, err := config.Load("", e.getenv)
 	if err == nil {
 		err = cfg.Validate()
 	}
 	if err != nil {
+		ln.Close()
 		e.t.Fatal(err)
 	}
 	log := slog.New(slog.NewJSONHandler(&lockedWriter{w: e.logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	svc, err := newService(context.Background(), cfg, log)
 	if err != nil {
+		ln.Close()
 		e.t.Fatal(err)
 	}
-	srv.Config.Handler = svc.handler
+	// The same server (timeouts, header bound) as tollgate serve, set up
+	// before it accepts anything.
+	srv := httptest.NewUnstartedServer(nil)
+	srv.Listener.Close()
+	srv.Listener = ln
+	srv.Config = newHTTPServer(cfg, svc.handler, log)
+	srv.Start()
 	ctx, cancel := context.WithCancel(context.Background())
 	wait := svc.background(ctx)
 	e.stopBG = func() { cancel(); wait() }
@@ -219,6 +225,10 @@ func (e *testEnv) do(req *http.Request) response {
 	raw, _ := io.ReadAll(res.Body)
 	r := response{status: res.StatusCode, header: res.Header, raw: string(raw)}
 	_ = json.Unmarshal(raw, &r.body)
+	// Every response must be as server/openapi.json documents it.
+	if err := checkOpenAPI(req, res.StatusCode, res.Header, raw); err != nil {
+		e.t.Errorf("%s %s answered %d, not as openapi.json documents: %v", req.Method, req.URL.Path, res.StatusCode, err)
+	}
 	return r
 }
 
