@@ -6,9 +6,11 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/tollgate/tollgate/server/admin"
 	"github.com/tollgate/tollgate/server/oauth"
 	"github.com/tollgate/tollgate/store"
 )
@@ -70,11 +72,26 @@ func noStore(c *gin.Context) {
 	h.Set("Pragma", "no-cache")
 }
 
+// isAdmin reports a request for the admin API, whose errors are
+// problem+json.
+func isAdmin(c *gin.Context) bool {
+	p := c.Request.URL.Path
+	return p == admin.Prefix || strings.HasPrefix(p, admin.Prefix+"/")
+}
+
 func notFound(c *gin.Context) {
+	if isAdmin(c) {
+		admin.NotFound(c)
+		return
+	}
 	c.JSON(http.StatusNotFound, gin.H{"error": "not_found", "error_description": "no such endpoint; see " + pathMetadata})
 }
 
 func methodNotAllowed(c *gin.Context) {
+	if isAdmin(c) {
+		admin.MethodNotAllowed(c)
+		return
+	}
 	noStore(c)
 	c.JSON(http.StatusMethodNotAllowed, gin.H{"error": oauth.InvalidRequest, "error_description": "method " + c.Request.Method + " is not allowed here; see the Allow header"})
 }

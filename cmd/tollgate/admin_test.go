@@ -229,8 +229,11 @@ func TestAdminAuthAndBadInput(t *testing.T) {
 	if r := a.call("POST", "/clients", "{"+strings.Repeat(" ", 70<<10)+"}"); r.status != 413 {
 		t.Errorf("huge body: %d", r.status)
 	}
-	if r := a.call("GET", "/healthz-not", nil); r.status != 401 && r.status != 404 {
-		t.Errorf("unknown admin path: %d", r.status)
+	if r := a.call("GET", "/healthz-not", nil); r.status != 404 || r.header.Get("Content-Type") != "application/problem+json" {
+		t.Errorf("unknown admin path: %d %s", r.status, r.header.Get("Content-Type"))
+	}
+	if r := a.call("PUT", "/clients", nil); r.status != 405 || r.header.Get("Content-Type") != "application/problem+json" || r.header.Get("Allow") == "" {
+		t.Errorf("wrong method on an admin path: %d %v", r.status, r.header)
 	}
 	if r := e.get("/healthz"); r.status != 200 {
 		t.Fatal("the server is unhealthy after bad input")

@@ -89,3 +89,16 @@ func (r problemRender) Render(w http.ResponseWriter) error {
 func (problemRender) WriteContentType(w http.ResponseWriter) {
 	w.Header().Set("Content-Type", "application/problem+json")
 }
+
+// NotFound answers a path under the admin API that does not exist.
+func NotFound(c *gin.Context) {
+	renderProblem(c, problem{Type: problemType + "not-found", Title: "Not found", Status: http.StatusNotFound,
+		Detail: "no such admin API path; see /openapi.json"})
+}
+
+// MethodNotAllowed answers a method an admin API path does not accept
+// (the router has set the Allow header).
+func MethodNotAllowed(c *gin.Context) {
+	renderProblem(c, problem{Type: problemType + "method-not-allowed", Title: "Method not allowed", Status: http.StatusMethodNotAllowed,
+		Detail: "method " + c.Request.Method + " is not allowed here; see the Allow header"})
+}
