@@ -255,7 +255,7 @@ func checkSchemas(t *testing.T, cases []schemaCase) {
 // enforced, not ignored.
 func TestOpenAPIProtocolSchemas(t *testing.T) {
 	at := time.Date(2026, 5, 1, 12, 0, 0, 123, time.UTC)
-	active := introspection.Result{Active: true, ClientID: "tgc_1", Subject: "usr_1", Audience: "https://api", Issuer: "https://auth", ExpiresAt: 2, IssuedAt: 1, ID: "j", TokenType: "Bearer", Roles: []string{"r"}, APIKeyID: "key_abc"}
+	active := introspection.Result{Active: true, ClientID: "tgc_1", Subject: "usr_1", Audience: "https://api", Issuer: "https://auth", ExpiresAt: 2, IssuedAt: 1, ID: "j", TokenType: "Bearer", TokenUse: "access_token", Roles: []string{"r"}, APIKeyID: "key_abc"}
 	multiAud := active
 	multiAud.Audience = []string{"https://a", "https://b"}
 	jwk := func(alg string) any {
@@ -278,8 +278,9 @@ func TestOpenAPIProtocolSchemas(t *testing.T) {
 		{"inactive token with a claim", "IntrospectionResult", introspection.Result{Subject: "u"}, false},
 		{"active token, one audience", "IntrospectionResult", active, true},
 		{"active token, two audiences", "IntrospectionResult", multiAud, true},
-		{"active refresh token", "IntrospectionResult", introspection.Result{Active: true, ClientID: "c", Subject: "c", Issuer: "i", ExpiresAt: 2, IssuedAt: 1, TokenType: "refresh_token"}, true},
-		{"active token without sub", "IntrospectionResult", introspection.Result{Active: true, ClientID: "c", Issuer: "i", ExpiresAt: 2, IssuedAt: 1, TokenType: "Bearer"}, false},
+		{"active refresh token", "IntrospectionResult", introspection.Result{Active: true, ClientID: "c", Subject: "c", Issuer: "i", ExpiresAt: 2, IssuedAt: 1, TokenUse: "refresh_token"}, true},
+		{"refresh token claiming a token type", "IntrospectionResult", introspection.Result{Active: true, ClientID: "c", Subject: "c", Issuer: "i", ExpiresAt: 2, IssuedAt: 1, TokenType: "refresh_token"}, false},
+		{"active token without sub", "IntrospectionResult", introspection.Result{Active: true, ClientID: "c", Issuer: "i", ExpiresAt: 2, IssuedAt: 1, TokenType: "Bearer", TokenUse: "access_token"}, false},
 		{"token revocation", "RevocationEntry", entryOf(store.Revocation{Seq: 7, Kind: store.RevokedToken, Key: "j", RevokedAt: at, ExpiresAt: at}), true},
 		{"subject revocation", "RevocationEntry", entryOf(store.Revocation{Seq: 8, Kind: store.RevokedSubject, Key: "user:usr_1", RevokedAt: at, ExpiresAt: at}), true},
 		{"token revocation naming a subject", "RevocationEntry", revocationEntry{Seq: 1, Kind: "token", JTI: "j", Subject: "user:u"}, false},

@@ -45,7 +45,7 @@ func TestIntrospection(t *testing.T) {
 			want := map[string]any{
 				"active": true, "scope": "orders:read orders:write", "client_id": id, "sub": id,
 				"aud": "https://orders.example", "iss": e.srv.URL, "exp": float64(c.Expiry.Time().Unix()),
-				"iat": float64(c.IssuedAt.Time().Unix()), "jti": c.ID, "token_type": "Bearer", "roles": []any{"batch"},
+				"iat": float64(c.IssuedAt.Time().Unix()), "jti": c.ID, "token_type": "Bearer", "token_use": "access_token", "roles": []any{"batch"},
 			}
 			if r.status != 200 || len(r.body) != len(want) {
 				t.Fatalf("active token: %d %s", r.status, r.raw)
@@ -144,7 +144,7 @@ func TestIntrospectRefreshToken(t *testing.T) {
 	rsID, rsSecret := e.rsClient()
 	rt := e.login(id, secret, "alice", "correct horse battery").body["refresh_token"].(string)
 	r := e.post("/oauth2/introspect", url.Values{"token": {rt}, "token_type_hint": {"refresh_token"}}, basic(rsID, rsSecret))
-	if r.status != 200 || r.body["active"] != true || r.body["sub"] != userID || r.body["client_id"] != id || r.body["token_type"] != "refresh_token" {
+	if r.status != 200 || r.body["active"] != true || r.body["sub"] != userID || r.body["client_id"] != id || r.body["token_use"] != "refresh_token" || r.body["token_type"] != nil {
 		t.Fatalf("refresh token: %d %s", r.status, r.raw)
 	}
 	// A wrong hint is not trusted.

@@ -30,7 +30,7 @@ func requireAdmin(tokens Introspector, log *slog.Logger) gin.HandlerFunc {
 			fail(c, log, err)
 			return
 		}
-		if !res.Active || res.TokenType != "Bearer" {
+		if !res.Active || res.TokenUse != "access_token" {
 			c.Header("WWW-Authenticate", `Bearer realm="tollgate-admin", error="invalid_token"`)
 			renderProblem(c, problem{Type: problemType + "invalid-token", Title: "Invalid token", Status: http.StatusUnauthorized,
 				Detail: "the access token is invalid, expired or revoked; get a new one from /oauth2/token"})

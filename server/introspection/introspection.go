@@ -46,19 +46,22 @@ type Options struct {
 // Result is an RFC 7662 §2.2 response. An inactive token is exactly
 // {"active":false}.
 type Result struct {
-	Active    bool     `json:"active"`
-	Scope     string   `json:"scope,omitempty"`
-	ClientID  string   `json:"client_id,omitempty"`
-	Subject   string   `json:"sub,omitempty"`
-	Audience  any      `json:"aud,omitempty"`
-	Issuer    string   `json:"iss,omitempty"`
-	ExpiresAt int64    `json:"exp,omitempty"`
-	IssuedAt  int64    `json:"iat,omitempty"`
-	NotBefore int64    `json:"nbf,omitempty"`
-	ID        string   `json:"jti,omitempty"`
-	TokenType string   `json:"token_type,omitempty"`
-	Roles     []string `json:"roles,omitempty"`
-	APIKeyID  string   `json:"api_key_id,omitempty"`
+	Active    bool   `json:"active"`
+	Scope     string `json:"scope,omitempty"`
+	ClientID  string `json:"client_id,omitempty"`
+	Subject   string `json:"sub,omitempty"`
+	Audience  any    `json:"aud,omitempty"`
+	Issuer    string `json:"iss,omitempty"`
+	ExpiresAt int64  `json:"exp,omitempty"`
+	IssuedAt  int64  `json:"iat,omitempty"`
+	NotBefore int64  `json:"nbf,omitempty"`
+	ID        string `json:"jti,omitempty"`
+	TokenType string `json:"token_type,omitempty"`
+	// TokenUse says what kind of token it is: "access_token" or
+	// "refresh_token" (an extension; token_type is only for access tokens).
+	TokenUse string   `json:"token_use,omitempty"`
+	Roles    []string `json:"roles,omitempty"`
+	APIKeyID string   `json:"api_key_id,omitempty"`
 }
 
 var inactive = &Result{}
@@ -128,6 +131,7 @@ func (i *Introspector) access(tok string) *Result {
 		IssuedAt:  c.IssuedAt.Unix(),
 		ID:        c.ID,
 		TokenType: "Bearer",
+		TokenUse:  "access_token",
 		Roles:     c.Roles,
 		APIKeyID:  c.APIKeyID,
 	}
@@ -180,6 +184,6 @@ func (i *Introspector) refresh(ctx context.Context, tok string) (*Result, error)
 		Issuer:    i.o.Issuer,
 		ExpiresAt: rt.ExpiresAt.Unix(),
 		IssuedAt:  rt.IssuedAt.Unix(),
-		TokenType: "refresh_token",
+		TokenUse:  "refresh_token",
 	}, nil
 }
