@@ -202,6 +202,10 @@ func TestIntrospectionWithoutPostgres(t *testing.T) {
 			t.Fatalf("introspection %d with PostgreSQL cut off: %d %s", i, r.status, r.raw)
 		}
 	}
+	// The cached client record keeps client_credentials working too.
+	if r := e.post("/oauth2/token", url.Values{"grant_type": {"client_credentials"}}, basic(id, secret)); r.status != 200 {
+		t.Errorf("client_credentials with PostgreSQL cut off: %d %s", r.status, r.raw)
+	}
 	p.up()
 
 	e.mustCLI("", "client", "delete", goneID)
