@@ -110,6 +110,10 @@ type Server struct {
 	// listener at /metrics, "off" nowhere, or host:port for a listener of
 	// their own.
 	MetricsAddr string `yaml:"metrics_addr"`
+	// Tracing turns on OpenTelemetry tracing: "" off, "otlp" (exported
+	// over OTLP/HTTP, configured by the standard OTEL_EXPORTER_OTLP_*
+	// variables), or "stdout" (spans as JSON on standard error).
+	Tracing string `yaml:"tracing"`
 }
 
 // Default returns the configuration used when nothing is set: the embedded

@@ -83,6 +83,8 @@ var bindings = []binding{
 		func(c *Config) any { return &c.Limits.IPRate }},
 	{"TOLLGATE_METRICS_ADDR", "server.metrics_addr", "Prometheus metrics: empty serves /metrics on the main listener, off disables them, host:port serves them on a listener of their own", "",
 		func(c *Config) any { return &c.Server.MetricsAddr }},
+	{"TOLLGATE_TRACING", "server.tracing", "OpenTelemetry tracing: empty (off), otlp (OTLP/HTTP, set OTEL_EXPORTER_OTLP_ENDPOINT) or stdout", "",
+		func(c *Config) any { return &c.Server.Tracing }},
 	{"TOLLGATE_TRUSTED_PROXIES", "server.trusted_proxies", "comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For names the client address; empty trusts none", "",
 		func(c *Config) any { return &c.Server.TrustedProxies }},
 }

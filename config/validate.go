@@ -171,6 +171,11 @@ func validateServer(s Server) []error {
 			errs = append(errs, fmt.Errorf("%s is %s: set a positive duration such as 10s", t.label, formatDuration(t.d)))
 		}
 	}
+	switch s.Tracing {
+	case "", "otlp", "stdout":
+	default:
+		errs = append(errs, fmt.Errorf("server.tracing (TOLLGATE_TRACING) %q: write otlp, stdout, or leave it empty for no tracing", s.Tracing))
+	}
 	if a := s.MetricsAddr; a != "" && a != "off" {
 		errs = append(errs, validateAddrNamed("server.metrics_addr (TOLLGATE_METRICS_ADDR)", a)...)
 	}

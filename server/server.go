@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/tollgate/tollgate/server/accesstoken"
 	"github.com/tollgate/tollgate/server/admin"
@@ -58,6 +59,8 @@ type Deps struct {
 	// PairLockout and IPLockout are the failure budgets (zero values:
 	// DefaultPairLockout and DefaultIPLockout).
 	PairLockout, IPLockout throttle.LockoutPolicy
+	// Tracer, when set, traces every request (OpenTelemetry).
+	Tracer trace.TracerProvider
 	// Metrics receives request metrics (nil: a private registry).
 	Metrics *metrics.Metrics
 	// MetricsRoute serves /metrics on this handler (no authentication:
@@ -109,6 +112,9 @@ func New(d Deps) http.Handler {
 		_ = r.SetTrustedProxies(nil)
 	}
 	r.Use(requestLog(d.Logger, d.Metrics), recovery(d.Logger))
+	if d.Tracer != nil {
+		r.Use(tracing(d.Tracer))
+	}
 	r.NoRoute(notFound)
 	r.NoMethod(methodNotAllowed)
 	routes(r, d)

@@ -135,7 +135,7 @@ func (e *testEnv) start() *httptest.Server {
 		e.t.Fatal(err)
 	}
 	log := slog.New(slog.NewJSONHandler(&lockedWriter{w: e.logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	svc, err := newService(context.Background(), cfg, log)
+	svc, err := newService(context.Background(), cfg, log, nil)
 	if err != nil {
 		ln.Close()
 		e.t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"net/http"
 
 	"github.com/spf13/cobra"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/tollgate/tollgate/config"
 )
@@ -30,7 +31,12 @@ See docs/CONFIGURATION.md for every setting.`,
 			if err != nil {
 				return err
 			}
-			return serve(cmd.Context(), cfg, e.logger(cfg), nil)
+			tp, stopTracing, err := newTracer(cmd.Context(), cfg.Server.Tracing, e.stderr)
+			if err != nil {
+				return err
+			}
+			defer stopTracing(context.WithoutCancel(cmd.Context()))
+			return serve(cmd.Context(), cfg, e.logger(cfg), tp, nil)
 		},
 	}
 }
@@ -38,8 +44,8 @@ See docs/CONFIGURATION.md for every setting.`,
 // serve runs the service until ctx is cancelled, then drains in-flight
 // requests within the shutdown timeout. If ready is not nil it receives the
 // listening address once the server accepts connections.
-func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ready chan<- string) error {
-	svc, err := newService(ctx, cfg, log)
+func serve(ctx context.Context, cfg config.Config, log *slog.Logger, tp trace.TracerProvider, ready chan<- string) error {
+	svc, err := newService(ctx, cfg, log, tp)
 	if err != nil {
 		return err
 	}

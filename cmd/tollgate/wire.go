@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/tollgate/tollgate/config"
 	"github.com/tollgate/tollgate/server"
 	"github.com/tollgate/tollgate/server/admin"
@@ -133,7 +135,7 @@ type service struct {
 }
 
 // newService wires a service from the configuration.
-func newService(ctx context.Context, cfg config.Config, log *slog.Logger) (*service, error) {
+func newService(ctx context.Context, cfg config.Config, log *slog.Logger, tp trace.TracerProvider) (*service, error) {
 	master, err := masterKey(cfg)
 	if err != nil {
 		return nil, err
@@ -205,6 +207,7 @@ func newService(ctx context.Context, cfg config.Config, log *slog.Logger) (*serv
 		TrustedProxies: cfg.Server.TrustedProxyList(),
 		Rates:          rates,
 		Metrics:        met,
+		Tracer:         tp,
 		MetricsRoute:   cfg.Server.MetricsAddr == "",
 		RefreshTTL:     cfg.Tokens.RefreshTTL,
 		Checks:         checks,
