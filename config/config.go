@@ -52,6 +52,10 @@ type Redis struct {
 	URL string `yaml:"url"`
 	// Prefix starts every key Tollgate writes.
 	Prefix string `yaml:"prefix"`
+	// Mode is how URL reaches Redis: "standalone" (default), "sentinel"
+	// (the URL names sentinels and master_name=) or "cluster" (seed nodes
+	// as addr= parameters).
+	Mode string `yaml:"mode"`
 }
 
 // Tokens shapes the tokens Tollgate issues and the keys that sign them.

@@ -43,6 +43,8 @@ var bindings = []binding{
 		func(c *Config) any { return &c.Database.URL }},
 	{"TOLLGATE_REDIS_URL", "redis.url", "redis:// or rediss:// URL for refresh and revocation state shared by every node; empty keeps it in the SQL store", "",
 		func(c *Config) any { return &c.Redis.URL }},
+	{"TOLLGATE_REDIS_MODE", "redis.mode", "standalone, sentinel (the URL names the sentinels and ?master_name=) or cluster (seed nodes as ?addr= parameters)", "",
+		func(c *Config) any { return &c.Redis.Mode }},
 	{"TOLLGATE_REDIS_PREFIX", "redis.prefix", "prefix of every Redis key Tollgate writes", "",
 		func(c *Config) any { return &c.Redis.Prefix }},
 	{"TOLLGATE_MASTER_KEY", "master_key", "secret that seals signing keys at rest: base64 of 32 bytes (generate one with: openssl rand -base64 32); required with PostgreSQL unless TOLLGATE_MASTER_KEY_FILE is set", "",

@@ -103,6 +103,16 @@ func isPostgres(dbURL string) bool {
 }
 
 func validateRedis(r Redis) []error {
+	var modeErrs []error
+	switch r.Mode {
+	case "", "standalone", "sentinel", "cluster":
+	default:
+		modeErrs = append(modeErrs, fmt.Errorf("redis.mode (TOLLGATE_REDIS_MODE) %q: write standalone, sentinel or cluster", r.Mode))
+	}
+	return append(modeErrs, validateRedisURL(r)...)
+}
+
+func validateRedisURL(r Redis) []error {
 	const label = "redis.url (TOLLGATE_REDIS_URL)"
 	if r.URL == "" {
 		return nil

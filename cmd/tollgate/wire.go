@@ -77,7 +77,7 @@ func openStores(ctx context.Context, cfg config.Config, log *slog.Logger) (*stor
 	}
 	s := &stores{sql: sq, refresh: sq, revocations: sq, clients: sq}
 	if cfg.Redis.URL != "" {
-		rs, err := redisstore.Open(ctx, cfg.Redis.URL, redisstore.Options{Prefix: cfg.Redis.Prefix, Logger: log})
+		rs, err := redisstore.Open(ctx, cfg.Redis.URL, redisstore.Options{Prefix: cfg.Redis.Prefix, Mode: cfg.Redis.Mode, Logger: log})
 		if err != nil {
 			sq.Close()
 			return nil, fmt.Errorf("connecting to Redis (TOLLGATE_REDIS_URL): %w", err)

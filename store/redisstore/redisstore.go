@@ -29,6 +29,20 @@ type Options struct {
 	// deployments can share one Redis. Default DefaultPrefix. It must not
 	// contain '{' or '}': those would move the Redis Cluster hash tag.
 	Prefix string
+	// Mode says what Open's URL names (the go-redis URL formats):
+	//   - "" or ModeStandalone: one server, redis[s]://[user:pass@]host:port/db
+	//     (redis.ParseURL).
+	//   - ModeSentinel: sentinels, redis[s]://[suser:spass@]host:port/db
+	//     ?master_name=NAME[&addr=host:port...][&username=U&password=P];
+	//     the userinfo is the sentinels' login, username= and password= the
+	//     master's (redis.ParseFailoverURL).
+	//   - ModeCluster: seed nodes, redis[s]://[user:pass@]host:port
+	//     [?addr=host:port...]; database 0 only (redis.ParseClusterURL).
+	// Options that would read from replicas are refused. Dial and
+	// read/write timeouts the URL leaves unset default to 2s and 3s, with
+	// one dial attempt per command try (max_retries). New ignores Mode: its
+	// client is already built.
+	Mode string
 	// Logger receives the store's logs; nil discards them.
 	Logger *slog.Logger
 }
@@ -44,25 +58,26 @@ type Store struct {
 
 var _ store.RefreshTokenStore = (*Store)(nil)
 
-// Open parses url (redis:// or rediss://, with go-redis query options such
-// as dial_timeout), connects and pings. An unreachable server yields an
-// error wrapping store.ErrUnavailable; a bad URL or a refused login does
-// not.
+// Open builds a client for opts.Mode from url (redis:// or rediss://, with
+// go-redis query options such as dial_timeout), connects and pings. An
+// unreachable server yields an error wrapping store.ErrUnavailable; an
+// unknown mode, a bad URL or a refused login does not. No error quotes the
+// URL, which may hold a password.
 func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	if err := validPrefix(opts.Prefix); err != nil {
 		return nil, err
 	}
-	ropts, err := redis.ParseURL(url)
+	c, err := newConn(url, opts.Mode)
 	if err != nil {
-		// The URL may hold a password: report the cause, not the URL.
-		return nil, fmt.Errorf("redisstore: parse url: %w", err)
+		return nil, err
 	}
-	s := New(redis.NewClient(ropts), opts)
+	s := New(c.client, opts)
 	if err := s.client.Ping(ctx).Err(); err != nil {
 		_ = s.client.Close()
-		return nil, s.wrap("ping "+ropts.Addr, err)
+		return nil, s.wrap("ping "+c.target, err)
 	}
-	s.log.Info("redis store connected", "addr", ropts.Addr, "db", ropts.DB, "prefix", s.prefix)
+	attrs := append([]any{slog.String("mode", c.mode)}, c.attrs...)
+	s.log.Info("redis store connected", append(attrs, slog.String("prefix", s.prefix))...)
 	return s, nil
 }
 
@@ -115,7 +130,7 @@ func (s *Store) wrap(op string, err error) error {
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, redis.Nil):
+	case nilReply(err):
 		return fmt.Errorf("redisstore: %s: %w", op, store.ErrNotFound)
 	case unavailable(err):
 		return fmt.Errorf("redisstore: %s: %w: %w", op, store.ErrUnavailable, err)
@@ -124,10 +139,20 @@ func (s *Store) wrap(op string, err error) error {
 	}
 }
 
+// nilReply reports a nil reply to the command itself, which go-redis
+// returns as redis.Nil unwrapped. Wrapped, redis.Nil comes from the
+// Sentinel master lookup (no reachable sentinel knows the master): an
+// outage, not a missing record, which as ErrNotFound would turn a refresh
+// into invalid_grant and make the client drop its token.
+func nilReply(err error) bool {
+	return errors.Is(err, redis.Nil) && errors.Unwrap(err) == nil
+}
+
 // unavailable reports whether err means Redis could not serve the request
 // now but may later: network failures, timeouts, a closed or exhausted pool,
-// and the server replies a failover or restart produces. A canceled context
-// is the caller's choice, not an outage.
+// the server replies a failover or restart produces, and sentinels that do
+// not know the master. A canceled context is the caller's choice, not an
+// outage.
 func unavailable(err error) bool {
 	if errors.Is(err, context.Canceled) {
 		return false
@@ -140,7 +165,8 @@ func unavailable(err error) bool {
 		errors.Is(err, io.ErrUnexpectedEOF),
 		errors.Is(err, redis.ErrClosed),
 		errors.Is(err, redis.ErrPoolTimeout),
-		errors.Is(err, redis.ErrPoolExhausted):
+		errors.Is(err, redis.ErrPoolExhausted),
+		errors.Is(err, redis.Nil) && !nilReply(err):
 		return true
 	}
 	return redis.IsLoadingError(err) ||
