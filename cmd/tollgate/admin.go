@@ -9,6 +9,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/spf13/cobra"
+
 	"github.com/tollgate/tollgate/config"
 	"github.com/tollgate/tollgate/server/keys"
 	"github.com/tollgate/tollgate/server/registry"
@@ -107,4 +109,29 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// withOps makes a command body that runs with the admin operations open
+// (see openOps) and closes them after.
+func (e *env) withOps(fn func(ctx context.Context, o ops, args []string) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		ctx, o, err := e.openOps(cmd.Context())
+		if err != nil {
+			return err
+		}
+		defer o.Close()
+		return fn(ctx, o, args)
+	}
+}
+
+// printList prints items as JSON for scripts, or as a table for people.
+func printList[T any](e *env, asJSON bool, items []T, header []string, row func(T) []string) error {
+	if asJSON {
+		return writeJSON(e.stdout, nonNilSlice(items))
+	}
+	rows := make([][]string, len(items))
+	for i, it := range items {
+		rows[i] = row(it)
+	}
+	return writeTable(e.stdout, header, rows)
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -30,36 +31,33 @@ func apikeyCreateCmd(e *env) *cobra.Command {
 		Example: `  tollgate apikey create --user alice --name laptop --scopes "reports:read" --expires-in 720h --json
   tollgate apikey create --client tgc_… --name ci --json`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: func(cmd *cobra.Command, args []string) error {
 			if (user == "") == (clientID == "") {
 				return errors.New("name the key's owner with exactly one of --user USER or --client CLIENT_ID")
 			}
-			ctx, o, err := e.openOps(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer o.Close()
-			spec := registry.APIKeySpec{OwnerKind: store.OwnerClient, OwnerID: clientID, Name: name, Scopes: strings.Fields(scopes), ExpiresIn: expiresIn}
-			if user != "" {
-				u, err := o.findUser(ctx, user)
+			return e.withOps(func(ctx context.Context, o ops, args []string) error {
+				spec := registry.APIKeySpec{OwnerKind: store.OwnerClient, OwnerID: clientID, Name: name, Scopes: strings.Fields(scopes), ExpiresIn: expiresIn}
+				if user != "" {
+					u, err := o.findUser(ctx, user)
+					if err != nil {
+						return err
+					}
+					spec.OwnerKind, spec.OwnerID = store.OwnerUser, u.ID
+				}
+				v, key, err := o.createAPIKey(ctx, spec)
 				if err != nil {
 					return err
 				}
-				spec.OwnerKind, spec.OwnerID = store.OwnerUser, u.ID
-			}
-			v, key, err := o.createAPIKey(ctx, spec)
-			if err != nil {
+				if asJSON {
+					return writeJSON(e.stdout, struct {
+						APIKey string `json:"api_key"`
+						registry.APIKeyView
+					}{key, v})
+				}
+				fmt.Fprintf(e.stdout, "id:      %s\napi_key: %s\nowner:   %s:%s\nscope:   %s\n", v.ID, key, v.OwnerType, v.OwnerID, orDash(v.Scope))
+				_, err = fmt.Fprintln(e.stderr, "Store the key now: it is not kept and cannot be shown again.")
 				return err
-			}
-			if asJSON {
-				return writeJSON(e.stdout, struct {
-					APIKey string `json:"api_key"`
-					registry.APIKeyView
-				}{key, v})
-			}
-			fmt.Fprintf(e.stdout, "id:      %s\napi_key: %s\nowner:   %s:%s\nscope:   %s\n", v.ID, key, v.OwnerType, v.OwnerID, orDash(v.Scope))
-			_, err = fmt.Fprintln(e.stderr, "Store the key now: it is not kept and cannot be shown again.")
-			return err
+			})(cmd, args)
 		},
 	}
 	f := cmd.Flags()
@@ -82,12 +80,7 @@ func apikeyListCmd(e *env) *cobra.Command {
 		Use:   "list [--user USER | --client CLIENT_ID]",
 		Short: "List API keys (never the keys themselves)",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx, o, err := e.openOps(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer o.Close()
+		RunE: e.withOps(func(ctx context.Context, o ops, _ []string) error {
 			var kind store.OwnerKind
 			owner := clientID
 			switch {
@@ -104,21 +97,16 @@ func apikeyListCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if asJSON {
-				return writeJSON(e.stdout, nonNilSlice(views))
-			}
-			rows := make([][]string, len(views))
-			for i, v := range views {
+			return printList(e, asJSON, views, []string{"ID", "NAME", "OWNER", "KEY", "SCOPE", "STATE"}, func(v registry.APIKeyView) []string {
 				state := "active"
 				if v.RevokedAt != nil {
 					state = "revoked"
 				} else if v.ExpiresAt != nil && time.Now().After(*v.ExpiresAt) {
 					state = "expired"
 				}
-				rows[i] = []string{v.ID, v.Name, v.OwnerType + ":" + v.OwnerID, v.Prefix + "…" + v.Last4, orDash(v.Scope), state}
-			}
-			return writeTable(e.stdout, []string{"ID", "NAME", "OWNER", "KEY", "SCOPE", "STATE"}, rows)
-		},
+				return []string{v.ID, v.Name, v.OwnerType + ":" + v.OwnerID, v.Prefix + "…" + v.Last4, orDash(v.Scope), state}
+			})
+		}),
 	}
 	cmd.Flags().StringVar(&user, "user", "", "only this user's keys (id or username)")
 	cmd.Flags().StringVar(&clientID, "client", "", "only this client's keys")
@@ -131,17 +119,12 @@ func apikeyRevokeCmd(e *env) *cobra.Command {
 		Use:   "revoke ID",
 		Short: "Revoke an API key: every later exchange of it fails",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx, o, err := e.openOps(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer o.Close()
+		RunE: e.withOps(func(ctx context.Context, o ops, args []string) error {
 			if err := o.revokeAPIKey(ctx, args[0]); err != nil {
 				return err
 			}
-			_, err = fmt.Fprintf(e.stdout, "revoked API key %s\n", args[0])
+			_, err := fmt.Fprintf(e.stdout, "revoked API key %s\n", args[0])
 			return err
-		},
+		}),
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -37,12 +38,7 @@ func clientCreateCmd(e *env) *cobra.Command {
   tollgate client create --name admin --scopes tollgate:admin --json
   tollgate client create --name web --grant-types password,refresh_token --scopes profile --roles admin --json`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx, o, err := e.openOps(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer o.Close()
+		RunE: e.withOps(func(ctx context.Context, o ops, _ []string) error {
 			spec.GrantTypes = splitList(grantTypes)
 			spec.Scopes = strings.Fields(scopes)
 			spec.DefaultScopes = strings.Fields(defaultScopes)
@@ -59,7 +55,7 @@ func clientCreateCmd(e *env) *cobra.Command {
 			fmt.Fprintf(e.stdout, "grant_types:   %s\nscope:         %s\n", strings.Join(v.GrantTypes, ","), orDash(v.Scope))
 			_, err = fmt.Fprintln(e.stderr, "Store the secret now: it is not kept and cannot be shown again.")
 			return err
-		},
+		}),
 	}
 	f := cmd.Flags()
 	f.StringVar(&spec.Name, "name", "", "unique client name (required)")
@@ -82,25 +78,15 @@ func clientListCmd(e *env) *cobra.Command {
 		Use:   "list",
 		Short: "List clients",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx, o, err := e.openOps(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer o.Close()
+		RunE: e.withOps(func(ctx context.Context, o ops, _ []string) error {
 			views, err := o.listClients(ctx)
 			if err != nil {
 				return err
 			}
-			if asJSON {
-				return writeJSON(e.stdout, nonNilSlice(views))
-			}
-			rows := make([][]string, len(views))
-			for i, v := range views {
-				rows[i] = []string{v.ClientID, v.ClientName, strings.Join(v.GrantTypes, ","), orDash(v.Scope), v.CreatedAt.Format(time.RFC3339)}
-			}
-			return writeTable(e.stdout, []string{"CLIENT_ID", "NAME", "GRANT_TYPES", "SCOPE", "CREATED"}, rows)
-		},
+			return printList(e, asJSON, views, []string{"CLIENT_ID", "NAME", "GRANT_TYPES", "SCOPE", "CREATED"}, func(v registry.ClientView) []string {
+				return []string{v.ClientID, v.ClientName, strings.Join(v.GrantTypes, ","), orDash(v.Scope), v.CreatedAt.Format(time.RFC3339)}
+			})
+		}),
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON for scripts")
 	return cmd
@@ -112,12 +98,7 @@ func clientShowCmd(e *env) *cobra.Command {
 		Use:   "show CLIENT_ID",
 		Short: "Show one client",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx, o, err := e.openOps(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer o.Close()
+		RunE: e.withOps(func(ctx context.Context, o ops, args []string) error {
 			v, err := o.getClient(ctx, args[0])
 			if err != nil {
 				return err
@@ -133,7 +114,7 @@ func clientShowCmd(e *env) *cobra.Command {
 				{"access_token_ttl", ttlText(v.AccessTokenTTL)}, {"refresh_token_ttl", ttlText(v.RefreshTokenTTL)},
 				{"created_at", v.CreatedAt.Format(time.RFC3339)},
 			})
-		},
+		}),
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON for scripts")
 	return cmd
@@ -144,18 +125,13 @@ func clientDeleteCmd(e *env) *cobra.Command {
 		Use:   "delete CLIENT_ID",
 		Short: "Delete a client; its secret, API keys and tokens stop working at once",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx, o, err := e.openOps(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer o.Close()
+		RunE: e.withOps(func(ctx context.Context, o ops, args []string) error {
 			if err := o.deleteClient(ctx, args[0]); err != nil {
 				return err
 			}
-			_, err = fmt.Fprintf(e.stdout, "deleted client %s\n", args[0])
+			_, err := fmt.Fprintf(e.stdout, "deleted client %s\n", args[0])
 			return err
-		},
+		}),
 	}
 }
 

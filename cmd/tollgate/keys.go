@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -23,19 +24,14 @@ minute, and it starts signing only after the pre-publication delay
 unknown kid. The current key then stops signing and stays published until
 every token it signed has expired.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx, o, err := e.openOps(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer o.Close()
+		RunE: e.withOps(func(ctx context.Context, o ops, _ []string) error {
 			k, err := o.rotateSigningKey(ctx)
 			if err != nil {
 				return err
 			}
 			_, err = fmt.Fprintf(e.stdout, "new key %s (%s) is published now and signs from %s\n", k.KID, k.Algorithm, k.ActiveAt.Format(time.RFC3339))
 			return err
-		},
+		}),
 	}
 }
 
@@ -45,29 +41,19 @@ func keysListCmd(e *env) *cobra.Command {
 		Use:   "list",
 		Short: "List signing keys (public facts only)",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx, o, err := e.openOps(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer o.Close()
+		RunE: e.withOps(func(ctx context.Context, o ops, _ []string) error {
 			keys, err := o.signingKeys(ctx)
 			if err != nil {
 				return err
 			}
-			if asJSON {
-				return writeJSON(e.stdout, nonNilSlice(keys))
-			}
-			rows := make([][]string, len(keys))
-			for i, k := range keys {
+			return printList(e, asJSON, keys, []string{"KID", "ALG", "STATE", "SIGNS_FROM", "RETIRED_AT"}, func(k keyView) []string {
 				retired := "-"
 				if k.RetiredAt != nil {
 					retired = k.RetiredAt.Format(time.RFC3339)
 				}
-				rows[i] = []string{k.KID, k.Algorithm, k.State, k.ActiveAt.Format(time.RFC3339), retired}
-			}
-			return writeTable(e.stdout, []string{"KID", "ALG", "STATE", "SIGNS_FROM", "RETIRED_AT"}, rows)
-		},
+				return []string{k.KID, k.Algorithm, k.State, k.ActiveAt.Format(time.RFC3339), retired}
+			})
+		}),
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON for scripts")
 	return cmd

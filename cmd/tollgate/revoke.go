@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -18,32 +19,30 @@ client_id) or a user (by id or username). Running servers drop the access
 tokens from introspection and the revocation feed within moments; refresh
 tokens stop working at once. Tokens issued afterwards are not affected.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: func(cmd *cobra.Command, args []string) error {
 			if (clientID == "") == (user == "") {
 				return errors.New("name exactly one of --client CLIENT_ID or --user USER")
 			}
-			ctx, o, err := e.openOps(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer o.Close()
-			var at time.Time
-			what := "client " + clientID
-			if clientID != "" {
-				at, err = o.revokeClientTokens(ctx, clientID)
-			} else {
-				u, ferr := o.findUser(ctx, user)
-				if ferr != nil {
-					return ferr
+			return e.withOps(func(ctx context.Context, o ops, args []string) error {
+				var at time.Time
+				var err error
+				what := "client " + clientID
+				if clientID != "" {
+					at, err = o.revokeClientTokens(ctx, clientID)
+				} else {
+					u, ferr := o.findUser(ctx, user)
+					if ferr != nil {
+						return ferr
+					}
+					what = "user " + u.Username + " (" + u.ID + ")"
+					at, err = o.revokeUserTokens(ctx, u.ID)
 				}
-				what = "user " + u.Username + " (" + u.ID + ")"
-				at, err = o.revokeUserTokens(ctx, u.ID)
-			}
-			if err != nil {
+				if err != nil {
+					return err
+				}
+				_, err = fmt.Fprintf(e.stdout, "revoked every token issued to %s up to %s\n", what, at.Format(time.RFC3339))
 				return err
-			}
-			_, err = fmt.Fprintf(e.stdout, "revoked every token issued to %s up to %s\n", what, at.Format(time.RFC3339))
-			return err
+			})(cmd, args)
 		},
 	}
 	cmd.Flags().StringVar(&clientID, "client", "", "client_id whose tokens to revoke")

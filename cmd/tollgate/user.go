@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -30,7 +31,7 @@ func userCreateCmd(e *env) *cobra.Command {
 		Short:   "Create a user; the password is read from standard input",
 		Example: `  printf '%s\n' "$PASSWORD" | tollgate user create --username alice --password-stdin --roles admin`,
 		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: func(cmd *cobra.Command, args []string) error {
 			if !passwordStdin {
 				return errors.New("pass the password on standard input with --password-stdin (never as an argument, where other users can see it)")
 			}
@@ -40,20 +41,17 @@ func userCreateCmd(e *env) *cobra.Command {
 			}
 			spec.Password = strings.TrimRight(line, "\r\n")
 			spec.Roles = splitList(roles)
-			ctx, o, err := e.openOps(cmd.Context())
-			if err != nil {
+			return e.withOps(func(ctx context.Context, o ops, args []string) error {
+				u, err := o.createUser(ctx, spec)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return writeJSON(e.stdout, u)
+				}
+				_, err = fmt.Fprintf(e.stdout, "id:       %s\nusername: %s\nroles:    %s\n", u.ID, u.Username, orDash(strings.Join(u.Roles, ",")))
 				return err
-			}
-			defer o.Close()
-			u, err := o.createUser(ctx, spec)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return writeJSON(e.stdout, u)
-			}
-			_, err = fmt.Fprintf(e.stdout, "id:       %s\nusername: %s\nroles:    %s\n", u.ID, u.Username, orDash(strings.Join(u.Roles, ",")))
-			return err
+			})(cmd, args)
 		},
 	}
 	f := cmd.Flags()
@@ -71,25 +69,15 @@ func userListCmd(e *env) *cobra.Command {
 		Use:   "list",
 		Short: "List users",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx, o, err := e.openOps(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer o.Close()
+		RunE: e.withOps(func(ctx context.Context, o ops, _ []string) error {
 			views, err := o.listUsers(ctx)
 			if err != nil {
 				return err
 			}
-			if asJSON {
-				return writeJSON(e.stdout, nonNilSlice(views))
-			}
-			rows := make([][]string, len(views))
-			for i, v := range views {
-				rows[i] = []string{v.ID, v.Username, orDash(strings.Join(v.Roles, ",")), fmt.Sprint(v.Disabled), v.CreatedAt.Format(time.RFC3339)}
-			}
-			return writeTable(e.stdout, []string{"ID", "USERNAME", "ROLES", "DISABLED", "CREATED"}, rows)
-		},
+			return printList(e, asJSON, views, []string{"ID", "USERNAME", "ROLES", "DISABLED", "CREATED"}, func(v registry.UserView) []string {
+				return []string{v.ID, v.Username, orDash(strings.Join(v.Roles, ",")), fmt.Sprint(v.Disabled), v.CreatedAt.Format(time.RFC3339)}
+			})
+		}),
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON for scripts")
 	return cmd
@@ -100,12 +88,7 @@ func userDeleteCmd(e *env) *cobra.Command {
 		Use:   "delete USER",
 		Short: "Delete a user (by id or username); their API keys and tokens stop working at once",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx, o, err := e.openOps(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer o.Close()
+		RunE: e.withOps(func(ctx context.Context, o ops, args []string) error {
 			u, err := o.findUser(ctx, args[0])
 			if err != nil {
 				return err
@@ -115,6 +98,6 @@ func userDeleteCmd(e *env) *cobra.Command {
 			}
 			_, err = fmt.Fprintf(e.stdout, "deleted user %s (%s)\n", u.Username, u.ID)
 			return err
-		},
+		}),
 	}
 }
