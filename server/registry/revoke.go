@@ -36,16 +36,12 @@ func (r *Registry) RevokeUserTokens(ctx context.Context, userID string) (time.Ti
 	if err != nil {
 		return time.Time{}, err
 	}
-	ttl, err := r.longestAccessTTL(ctx)
-	if err != nil {
-		return time.Time{}, err
-	}
 	now := r.now().UTC()
 	u.TokensRevokedAt, u.UpdatedAt = now, now
 	if err := r.users.UpdateUser(ctx, u); err != nil {
 		return time.Time{}, err
 	}
-	if err := r.revokeSubject(ctx, store.SubjectUser+u.ID, now, ttl); err != nil {
+	if err := r.revokeUserSubject(ctx, u.ID, now); err != nil {
 		return now, err
 	}
 	return now, r.record(ctx, "user.revoke_tokens", target(store.SubjectUser, u.ID), nil, map[string]time.Time{"revoked_at": now})
