@@ -49,8 +49,14 @@ type Set struct {
 	subjects map[string]subject   // subject key → latest revocation
 	entries  []store.Revocation   // Seq order, for the feed
 	seen     map[int64]struct{}
-	cursor   int64 // highest Seq ever applied
-	synced   bool
+	// loaded is the highest Seq read from the store, which returns entries
+	// in Seq order: every entry up to it is in the set. An entry of this
+	// node's own, applied by Revoke, may be above it while entries of other
+	// nodes with lower Seqs are still unread; loads resume after loaded,
+	// not after that entry, and the feed stops at loaded so that a reader's
+	// cursor never passes an entry it has not been given.
+	loaded int64
+	synced bool
 	// watching is true while a store watch is established.
 	watching atomic.Bool
 	// loadedAt is when the store was last read successfully (Unix ns).
@@ -144,14 +150,15 @@ func (s *Set) Since(cursor int64) ([]store.Revocation, int64, <-chan struct{}) {
 	defer s.mu.RUnlock()
 	i := sort.Search(len(s.entries), func(i int) bool { return s.entries[i].Seq > cursor })
 	out := make([]store.Revocation, 0, len(s.entries)-i)
+	next := cursor
 	for _, e := range s.entries[i:] {
+		if e.Seq > s.loaded {
+			break
+		}
+		next = e.Seq
 		if now.Before(e.ExpiresAt) {
 			out = append(out, e)
 		}
-	}
-	next := cursor
-	if len(s.entries) > 0 && s.entries[len(s.entries)-1].Seq > next {
-		next = s.entries[len(s.entries)-1].Seq
 	}
 	return out, next, s.changed
 }
@@ -204,7 +211,6 @@ func (s *Set) apply(rs []store.Revocation) {
 			}
 			s.subjects[r.Key] = cur
 		}
-		s.cursor = max(s.cursor, r.Seq)
 		if n := len(s.entries); n == 0 || s.entries[n-1].Seq < r.Seq {
 			s.entries = append(s.entries, r)
 		} else {

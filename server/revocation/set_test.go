@@ -2,6 +2,8 @@ package revocation_test
 
 import (
 	"context"
+	"fmt"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -9,6 +11,7 @@ import (
 	"github.com/tollgate/tollgate/server/revocation"
 	"github.com/tollgate/tollgate/store"
 	"github.com/tollgate/tollgate/store/redisstore/redistest"
+	"github.com/tollgate/tollgate/store/sqlstore"
 	"github.com/tollgate/tollgate/store/sqlstore/sqltest"
 )
 
@@ -140,5 +143,48 @@ func TestSetExpiry(t *testing.T) {
 	}
 	if rs, _, _ := s.Since(0); len(rs) != 0 {
 		t.Errorf("expired entry still in the feed: %v", rs)
+	}
+}
+
+// TestSetMissesNothingFromOtherWriters: an entry another process recorded
+// just before this node's own revocation still reaches this node, and the
+// feed never hands out a cursor past an entry it has not shown.
+func TestSetMissesNothingFromOtherWriters(t *testing.T) {
+	ctx := context.Background()
+	path := "sqlite:" + filepath.Join(t.TempDir(), "r.db")
+	open := func() *sqlstore.Store {
+		s, err := sqlstore.Open(ctx, path, sqlstore.Options{RevocationPoll: 50 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	mine, other := open(), open()
+	s := revocation.New(mine, revocation.Options{})
+	run(t, s)
+	now := time.Now()
+	for i := range 20 {
+		theirs := &store.Revocation{Kind: store.RevokedToken, Key: fmt.Sprintf("theirs-%d", i), RevokedAt: now, ExpiresAt: now.Add(time.Hour)}
+		if err := other.Revoke(ctx, theirs); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Revoke(ctx, &store.Revocation{Kind: store.RevokedToken, Key: fmt.Sprintf("mine-%d", i), RevokedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(3 * time.Second)
+		for revoked, _ := s.Check(theirs.Key, nil, now); !revoked; revoked, _ = s.Check(theirs.Key, nil, now) {
+			if time.Now().After(deadline) {
+				t.Fatalf("round %d: the other writer's entry never arrived", i)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	rs, _, _ := s.Since(0)
+	if len(rs) != 40 {
+		t.Errorf("feed shows %d entries, want 40", len(rs))
 	}
 }

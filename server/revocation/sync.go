@@ -73,7 +73,7 @@ func (s *Set) load(ctx context.Context, full bool) bool {
 	defer s.syncMu.Unlock()
 	after := int64(0)
 	if !full {
-		after = s.maxSeq()
+		after = s.loadedSeq()
 	}
 	for {
 		page, err := s.st.RevocationsSince(ctx, after, pageSize)
@@ -83,6 +83,9 @@ func (s *Set) load(ctx context.Context, full bool) bool {
 			return false
 		}
 		s.apply(page)
+		if len(page) > 0 {
+			s.setLoaded(page[len(page)-1].Seq)
+		}
 		if len(page) < pageSize {
 			break
 		}
@@ -96,10 +99,24 @@ func (s *Set) load(ctx context.Context, full bool) bool {
 	return true
 }
 
-func (s *Set) maxSeq() int64 {
+// loadedSeq returns the highest Seq read from the store.
+func (s *Set) loadedSeq() int64 {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return s.cursor
+	return s.loaded
+}
+
+// setLoaded records that every entry up to seq has been read, and wakes
+// feed readers: entries this node recorded itself enter the feed only now.
+func (s *Set) setLoaded(seq int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if seq <= s.loaded {
+		return
+	}
+	s.loaded = seq
+	close(s.changed)
+	s.changed = make(chan struct{})
 }
 
 // setSynced records whether the set can vouch for itself, and wakes feed
