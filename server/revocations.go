@@ -18,9 +18,10 @@ import (
 type revocationEntry struct {
 	Seq  int64  `json:"seq"`
 	Kind string `json:"kind"`
-	// JTI is set for kind "token"; Subject ("client:<id>" or "user:<id>")
-	// for kind "subject", which revokes every token of that subject whose
-	// iat is at or before RevokedAt.
+	// JTI is set for kind "token"; Subject ("client:<id>", "user:<id>" or
+	// "apikey:<id>") for kind "subject", which revokes every token of that
+	// client (client_id), user (sub) or API key (api_key_id) whose iat is
+	// at or before RevokedAt.
 	JTI       string `json:"jti,omitempty"`
 	Subject   string `json:"subject,omitempty"`
 	RevokedAt int64  `json:"revoked_at"`

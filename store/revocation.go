@@ -21,6 +21,8 @@ const (
 const (
 	SubjectClient = "client:"
 	SubjectUser   = "user:"
+	// SubjectAPIKey matches tokens carrying that api_key_id.
+	SubjectAPIKey = "apikey:"
 )
 
 // Revocation is one entry of the revocation set. Entries are small and
@@ -32,7 +34,8 @@ type Revocation struct {
 	Seq  int64
 	Kind RevocationKind
 	// Key is the jti for RevokedToken; for RevokedSubject it is
-	// SubjectClient+client_id or SubjectUser+user_id.
+	// SubjectClient+client_id, SubjectUser+user_id or
+	// SubjectAPIKey+api_key_id.
 	Key       string
 	RevokedAt time.Time
 	// ExpiresAt is when the entry may be dropped: the token's exp, or

@@ -116,6 +116,10 @@ func TestAdminAPIKeyFlow(t *testing.T) {
 			if r := e.exchange(key, nil); r.status != 400 || r.body["error"] != "invalid_grant" {
 				t.Fatalf("exchange of a revoked key: %d %s", r.status, r.raw)
 			}
+			// The tokens it bought die with it.
+			if !eventually(3*time.Second, func() bool { return e.introspect(rsID, rsSecret, tok).raw == `{"active":false}` }) {
+				t.Error("a token bought with a revoked API key is still active")
+			}
 
 			// The audit log has who did what, and no secret.
 			r = a.call("GET", "/audit", nil)

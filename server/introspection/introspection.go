@@ -117,8 +117,12 @@ func (i *Introspector) access(tok string) *Result {
 	if !now.Before(c.ExpiresAt.Add(i.o.Leeway)) {
 		return inactive
 	}
-	subjects := [2]string{store.SubjectClient + c.ClientID, store.SubjectUser + c.Subject}
-	if revoked, sure := i.o.Revocations.Check(c.ID, subjects[:], c.IssuedAt); revoked || !sure {
+	subjects := [3]string{store.SubjectClient + c.ClientID, store.SubjectUser + c.Subject}
+	n := 2
+	if c.APIKeyID != "" {
+		subjects[2], n = store.SubjectAPIKey+c.APIKeyID, 3
+	}
+	if revoked, sure := i.o.Revocations.Check(c.ID, subjects[:n], c.IssuedAt); revoked || !sure {
 		return inactive
 	}
 	r := &Result{

@@ -142,13 +142,23 @@ func ownerMissing(kind store.OwnerKind) error {
 	return &ValidationError{Fields: []FieldError{{Field: "owner_id", Message: "no such " + string(kind)}}}
 }
 
-// RevokeAPIKey revokes the key: every later exchange of it fails at once.
+// RevokeAPIKey revokes the key: every later exchange of it fails at once,
+// and the access tokens it bought become inactive on every node within
+// moments.
 func (r *Registry) RevokeAPIKey(ctx context.Context, id string) error {
 	k, err := r.apiKeys.GetAPIKey(ctx, id)
 	if err != nil {
 		return err
 	}
-	if err := r.apiKeys.RevokeAPIKey(ctx, id, r.now().UTC()); err != nil {
+	now := r.now().UTC()
+	if err := r.apiKeys.RevokeAPIKey(ctx, id, now); err != nil {
+		return err
+	}
+	ttl, err := r.longestAccessTTL(ctx)
+	if err != nil {
+		return err
+	}
+	if err := r.revokeSubject(ctx, store.SubjectAPIKey+id, now, ttl); err != nil {
 		return err
 	}
 	before := ViewAPIKey(k)
