@@ -48,7 +48,7 @@ func (e *env) openAdmin(ctx context.Context) (*dbAdmin, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &dbAdmin{cfg: cfg, master: master, log: log, stores: st, sql: st.sql, registry: newRegistry(cfg, master, st, log)}, nil
+	return &dbAdmin{cfg: cfg, master: master, log: log, stores: st, sql: st.sql, registry: newRegistry(cfg, master, st, st.revocations, log)}, nil
 }
 
 func (a *dbAdmin) Close() error { return a.stores.Close() }
@@ -73,9 +73,9 @@ func (e *env) openOps(ctx context.Context) (context.Context, ops, error) {
 }
 
 // newRegistry builds the registry both the server and the CLI use.
-func newRegistry(cfg config.Config, master []byte, st *stores, log *slog.Logger) *registry.Registry {
+func newRegistry(cfg config.Config, master []byte, st *stores, revs registry.Revoker, log *slog.Logger) *registry.Registry {
 	return registry.New(registry.Options{
-		Clients: st.clients, Users: st.sql, Revocations: st.revocations, Audit: st.sql, APIKeys: st.sql,
+		Clients: st.clients, Users: st.sql, Revocations: revs, Audit: st.sql, APIKeys: st.sql,
 		Hasher:    secret.NewHasher(keys.Derive(master, keys.PurposeClientSecretPepper)),
 		AccessTTL: cfg.Tokens.AccessTTL, ClockSkew: cfg.Tokens.ClockSkew, Logger: log,
 	})

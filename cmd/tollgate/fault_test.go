@@ -215,3 +215,64 @@ func TestIntrospectionWithoutPostgres(t *testing.T) {
 		t.Fatal("a deleted client still gets tokens from the running server")
 	}
 }
+
+// TestCachedAPIKeysStopAtOnce: on PostgreSQL + Redis hot API keys are
+// served from memory; revoking a key, disabling its user or deleting its
+// owner still stops the very next exchange, on this node and on another.
+func TestCachedAPIKeysStopAtOnce(t *testing.T) {
+	nodes := cluster(t, 2)
+	a, b := nodes[0], nodes[1]
+	svcID, _ := a.newClient("--name", "svc", "--scopes", "x")
+	for _, n := range nodes {
+		n.start()
+	}
+	adm := a.newAdmin()
+	mkUser := func(name string) string {
+		r := adm.call("POST", "/users", map[string]any{"username": name, "password": "a long passphrase"})
+		return r.body["id"].(string)
+	}
+	mkKey := func(kind, owner string) (id, key string) {
+		r := adm.call("POST", "/api-keys", map[string]any{"owner_type": kind, "owner_id": owner, "name": "k", "scope": "x"})
+		if r.status != 201 {
+			t.Fatalf("create key: %d %s", r.status, r.raw)
+		}
+		return r.body["id"].(string), r.body["api_key"].(string)
+	}
+	warm := func(key string) {
+		for _, n := range nodes {
+			for range 3 {
+				if r := n.exchange(key, nil); r.status != 200 {
+					t.Fatalf("warm-up exchange: %d %s", r.status, r.raw)
+				}
+			}
+		}
+	}
+	refused := func(what, key string) {
+		t.Helper()
+		for _, n := range []*testEnv{a, b} {
+			if !eventually(time.Second, func() bool { return n.exchange(key, nil).status == 400 }) {
+				t.Errorf("%s: a cached key still exchanges", what)
+			}
+		}
+	}
+
+	id1, key1 := mkKey("client", svcID)
+	warm(key1)
+	adm.call("DELETE", "/api-keys/"+id1, nil)
+	if r := a.exchange(key1, nil); r.status != 400 {
+		t.Errorf("revoked key on the revoking node, next request: %d", r.status)
+	}
+	refused("revoked key", key1)
+
+	u2 := mkUser("gina")
+	_, key2 := mkKey("user", u2)
+	warm(key2)
+	adm.call("PATCH", "/users/"+u2, map[string]any{"disabled": true})
+	refused("key of a disabled user", key2)
+
+	u3 := mkUser("hank")
+	_, key3 := mkKey("user", u3)
+	warm(key3)
+	adm.call("DELETE", "/users/"+u3, nil)
+	refused("key of a deleted user", key3)
+}

@@ -163,27 +163,35 @@ func newService(ctx context.Context, cfg config.Config, log *slog.Logger, tp tra
 	if st.redis != nil {
 		rates.Limiter = throttle.NewRedisLimiter(st.redis.Client(), cfg.Redis.Prefix+"rl:")
 	}
-	engine := grant.New(grant.Options{
-		Clients:    st.clients,
-		Users:      st.sql,
-		Refresh:    st.refresh,
-		APIKeys:    st.sql,
-		Hasher:     hasher,
-		Keys:       km,
-		Issuer:     cfg.Issuer,
-		Audience:   []string{cfg.Tokens.Audience},
-		AccessTTL:  cfg.Tokens.AccessTTL,
-		RefreshTTL: cfg.Tokens.RefreshTTL,
-		ReuseGrace: cfg.Tokens.RefreshReuseGrace,
-		Admit:      rates.AdmitClient,
-		Logger:     log,
-	})
 	set := revocation.New(st.revocations, revocation.Options{Logger: log})
+	// With Redis, revocations reach every node within moments, so hot API
+	// keys may be cached (see grant.KeyRevocations); on the embedded store
+	// another process's change arrives by polling, so exchanges read it.
+	var keyRevs grant.KeyRevocations
+	if st.redis != nil {
+		keyRevs = set
+	}
+	engine := grant.New(grant.Options{
+		Clients:        st.clients,
+		Users:          st.sql,
+		Refresh:        st.refresh,
+		APIKeys:        st.sql,
+		KeyRevocations: keyRevs,
+		Hasher:         hasher,
+		Keys:           km,
+		Issuer:         cfg.Issuer,
+		Audience:       []string{cfg.Tokens.Audience},
+		AccessTTL:      cfg.Tokens.AccessTTL,
+		RefreshTTL:     cfg.Tokens.RefreshTTL,
+		ReuseGrace:     cfg.Tokens.RefreshReuseGrace,
+		Admit:          rates.AdmitClient,
+		Logger:         log,
+	})
 	in := introspection.New(introspection.Options{
 		Keys: km, Revocations: set, Refresh: st.refresh, Subjects: subjectRevocations{clients: st.clients, users: st.sql},
 		Issuer: cfg.Issuer, Leeway: cfg.Tokens.ClockSkew,
 	})
-	reg := newRegistry(cfg, master, st, log)
+	reg := newRegistry(cfg, master, st, set, log)
 	checks := []server.Check{{Name: "database", Func: st.sql.Ping}}
 	if st.redis != nil {
 		checks = append(checks, server.Check{Name: "redis", Func: st.redis.Ping})

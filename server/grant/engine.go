@@ -46,8 +46,11 @@ type Options struct {
 	Users   store.UserStore
 	Refresh store.RefreshTokenStore
 	APIKeys store.APIKeyStore
-	Hasher  *secret.Hasher
-	Keys    Signer
+	// KeyRevocations, when set, lets exchanges cache API keys (see
+	// keyCache); without it every exchange reads the database.
+	KeyRevocations KeyRevocations
+	Hasher         *secret.Hasher
+	Keys           Signer
 	// Issuer is the "iss" of every token.
 	Issuer string
 	// Audience is used when a client has none of its own.
@@ -95,6 +98,7 @@ type Engine struct {
 	// argon bounds concurrent password checks.
 	argon chan struct{}
 	usage *usage
+	keys  *keyCache
 }
 
 // New builds an Engine.
@@ -106,6 +110,9 @@ func New(opts Options) *Engine {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	e := &Engine{opts: opts, argon: make(chan struct{}, 2*runtime.GOMAXPROCS(0)), usage: newUsage()}
+	if opts.KeyRevocations != nil {
+		e.keys = newKeyCache(opts.KeyRevocations)
+	}
 
 	m := manage.NewManager()
 	m.MapClientStorage(clientStore{e: e})

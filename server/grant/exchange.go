@@ -35,18 +35,8 @@ func (e *Engine) Exchange(ctx context.Context, form url.Values) (*Token, error) 
 	if !secret.Valid(secret.APIKeyPrefix, key) {
 		return nil, errBadAPIKey
 	}
-	k, err := e.opts.APIKeys.GetAPIKeyByHash(ctx, e.opts.Hasher.Hash(key))
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, errBadAPIKey
-	}
-	if err != nil {
-		return nil, err
-	}
 	now := e.opts.Now()
-	if !k.RevokedAt.IsZero() || (!k.ExpiresAt.IsZero() && !now.Before(k.ExpiresAt)) {
-		return nil, errBadAPIKey
-	}
-	o, err := e.owner(ctx, k)
+	k, o, err := e.lookupKey(ctx, e.opts.Hasher.Hash(key), now)
 	if err != nil {
 		return nil, err
 	}
@@ -70,6 +60,33 @@ func (e *Engine) Exchange(ctx context.Context, form url.Values) (*Token, error) 
 		AccessToken: tok, TokenType: "Bearer", ExpiresIn: int64(o.ttl.Seconds()), Scope: strings.Join(scopes, " "),
 		IssuedTokenType: TokenTypeAccessToken, Subject: c.Subject, JTI: c.ID,
 	}, nil
+}
+
+// lookupKey finds a usable key and its owner: from the cache when it is
+// fresh, else from the database. Revoked (in the store or cluster-wide),
+// expired keys and keys of deleted or disabled owners are errBadAPIKey.
+func (e *Engine) lookupKey(ctx context.Context, hash []byte, now time.Time) (*store.APIKey, keyOwner, error) {
+	k, o, ok := e.keys.get(ctx, hash, now)
+	if !ok {
+		var err error
+		k, err = e.opts.APIKeys.GetAPIKeyByHash(ctx, hash)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, keyOwner{}, errBadAPIKey
+		}
+		if err != nil {
+			return nil, keyOwner{}, err
+		}
+		if k.RevokedAt.IsZero() {
+			if o, err = e.owner(ctx, k); err != nil {
+				return nil, keyOwner{}, err
+			}
+			e.keys.put(hash, k, o, now)
+		}
+	}
+	if !k.RevokedAt.IsZero() || (!k.ExpiresAt.IsZero() && !now.Before(k.ExpiresAt)) || e.keys.revoked(k.ID) {
+		return nil, keyOwner{}, errBadAPIKey
+	}
+	return k, o, nil
 }
 
 // exchangeRequest checks the RFC 8693 §2.1 parameters and returns the key.

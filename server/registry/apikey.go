@@ -168,3 +168,32 @@ func (r *Registry) RevokeAPIKey(ctx context.Context, id string) error {
 	}
 	return r.record(ctx, "apikey.revoke", target("apikey:", id), before, ViewAPIKey(k))
 }
+
+// revokeOwnerKeys records a cluster-wide revocation for every key of the
+// owner, so that nodes caching those keys stop exchanging them at once
+// (the owner is being deleted or disabled). The tokens the keys bought
+// become inactive too.
+func (r *Registry) revokeOwnerKeys(ctx context.Context, kind store.OwnerKind, ownerID string, at time.Time) error {
+	if r.apiKeys == nil {
+		return nil
+	}
+	ttl, err := r.longestAccessTTL(ctx)
+	if err != nil {
+		return err
+	}
+	for after := ""; ; {
+		page, err := r.apiKeys.ListAPIKeys(ctx, kind, ownerID, after, 500)
+		if err != nil {
+			return err
+		}
+		for _, k := range page {
+			if err := r.revokeSubject(ctx, store.SubjectAPIKey+k.ID, at, ttl); err != nil {
+				return err
+			}
+		}
+		if len(page) < 500 {
+			return nil
+		}
+		after = page[len(page)-1].ID
+	}
+}

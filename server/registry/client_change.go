@@ -98,6 +98,9 @@ func (r *Registry) DeleteClient(ctx context.Context, id string) error {
 	if err := r.revokeSubject(ctx, store.SubjectClient+c.ID, now, max(r.accessTTL, c.AccessTokenTTL)); err != nil {
 		return err
 	}
+	if err := r.revokeOwnerKeys(ctx, store.OwnerClient, c.ID, now); err != nil {
+		return err
+	}
 	if r.apiKeys != nil {
 		if err := r.apiKeys.DeleteAPIKeysOfOwner(ctx, store.OwnerClient, c.ID); err != nil {
 			return err

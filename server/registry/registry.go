@@ -4,6 +4,7 @@
 package registry
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -48,11 +49,17 @@ func (e *ValidationError) err() error {
 	return e
 }
 
+// Revoker records revocations; store.RevocationStore and the server's
+// *revocation.Set implement it.
+type Revoker interface {
+	Revoke(ctx context.Context, r *store.Revocation) error
+}
+
 // Registry creates and changes clients and users.
 type Registry struct {
 	clients     store.ClientStore
 	users       store.UserStore
-	revocations store.RevocationStore
+	revocations Revoker
 	audit       store.AuditStore
 	apiKeys     store.APIKeyStore
 	hasher      *secret.Hasher
@@ -64,9 +71,11 @@ type Registry struct {
 
 // Options configure a Registry.
 type Options struct {
-	Clients     store.ClientStore
-	Users       store.UserStore
-	Revocations store.RevocationStore
+	Clients store.ClientStore
+	Users   store.UserStore
+	// Revocations records subject revocations: in a server its node's
+	// revocation set (which applies them at once), in the CLI the store.
+	Revocations Revoker
 	// Audit receives one entry per change (optional).
 	Audit   store.AuditStore
 	APIKeys store.APIKeyStore

@@ -44,6 +44,9 @@ func (r *Registry) UpdateUser(ctx context.Context, id string, p UserPatch) (*sto
 		if err := r.revokeUserSubject(ctx, u.ID, now); err != nil {
 			return nil, err
 		}
+		if err := r.revokeOwnerKeys(ctx, store.OwnerUser, u.ID, now); err != nil {
+			return nil, err
+		}
 	}
 	return u, r.record(ctx, "user.update", target(store.SubjectUser, u.ID), before, ViewUser(u))
 }
@@ -74,7 +77,11 @@ func (r *Registry) DeleteUser(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	if err := r.revokeUserSubject(ctx, u.ID, r.now().UTC()); err != nil {
+	now := r.now().UTC()
+	if err := r.revokeUserSubject(ctx, u.ID, now); err != nil {
+		return err
+	}
+	if err := r.revokeOwnerKeys(ctx, store.OwnerUser, u.ID, now); err != nil {
 		return err
 	}
 	if r.apiKeys != nil {
