@@ -114,16 +114,30 @@ func strs(v any) []string {
 	return out
 }
 
-// TestNoSecretsInLogs runs a full flow and checks that no secret, password
-// or token reached the log.
+// TestNoSecretsInLogs runs a full flow at debug level — logins, refresh
+// and reuse, wrong credentials, the admin API, API keys and their
+// exchange, introspection and revocation — and checks that no secret,
+// password, key, token or Authorization header reached the log.
 func TestNoSecretsInLogs(t *testing.T) {
 	e, id, secret, _ := passwordSetup(t, embedded)
+	rsID, rsSecret := e.rsClient()
 	r := e.login(id, secret, "alice", "correct horse battery")
 	access, rt := r.body["access_token"].(string), r.body["refresh_token"].(string)
 	r2 := e.refresh(id, secret, rt)
 	e.refresh(id, secret, rt) // reuse: logged as a warning
 	e.login(id, "tgs_wrong", "alice", "wrong password here")
 	e.post("/oauth2/token", url.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {"correct horse battery"}, "client_id": {id}, "client_secret": {secret}}, nil)
+	a := e.newAdmin()
+	created := a.call("POST", "/clients", map[string]any{"client_name": "logged"})
+	newSecret, _ := created.body["client_secret"].(string)
+	a.call("POST", "/users", map[string]any{"username": "ivy", "password": "ivy's passphrase"})
+	k := a.call("POST", "/api-keys", map[string]any{"owner_type": "client", "owner_id": rsID, "name": "k"})
+	key, _ := k.body["api_key"].(string)
+	exchanged, _ := e.exchange(key, nil).body["access_token"].(string)
+	e.exchange(key[:len(key)-1]+"x", nil)
+	e.introspect(rsID, rsSecret, access)
+	e.introspect(rsID, rsSecret, exchanged)
+	e.revoke(id, secret, access)
 	logs := e.logs.String()
 	if !strings.Contains(logs, `"client_id":"`+id+`"`) {
 		t.Fatalf("request log lacks client_id; logs:\n%s", logs)
@@ -131,8 +145,13 @@ func TestNoSecretsInLogs(t *testing.T) {
 	for name, s := range map[string]string{
 		"client secret": secret, "password": "correct horse battery", "wrong password": "wrong password here",
 		"access token": access, "refresh token": rt, "rotated refresh token": r2.body["refresh_token"].(string),
-		"authorization header": basic(id, secret).Get("Authorization")[6:],
+		"authorization header": basic(id, secret).Get("Authorization")[6:], "introspection client secret": rsSecret,
+		"admin token": a.token, "created client secret": newSecret, "user password": "ivy's passphrase",
+		"API key": key, "exchanged token": exchanged,
 	} {
+		if s == "" {
+			t.Fatalf("the flow produced no %s", name)
+		}
 		if strings.Contains(logs, s) {
 			t.Errorf("the %s appears in the logs", name)
 		}
