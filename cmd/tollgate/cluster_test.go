@@ -36,6 +36,7 @@ func TestClusterRevocationPropagation(t *testing.T) {
 
 	const rounds = 100
 	var lat []time.Duration
+	atOnce := 0
 	for i := range rounds {
 		tok := a.ccToken(id, secret)
 		if r := c.introspect(rsID, rsSecret, tok); r.body["active"] != true {
@@ -49,16 +50,21 @@ func TestClusterRevocationPropagation(t *testing.T) {
 			t.Fatalf("round %d: active on B after B revoked it", i)
 		}
 		start := time.Now()
-		for c.introspect(rsID, rsSecret, tok).body["active"] != false {
+		for first := true; c.introspect(rsID, rsSecret, tok).body["active"] != false; first = false {
+			if first {
+				atOnce--
+			}
 			if time.Since(start) > 2*time.Second {
 				t.Fatalf("round %d: still active on C after 2s", i)
 			}
 		}
+		atOnce++
 		lat = append(lat, time.Since(start))
 	}
 	slices.Sort(lat)
 	median, p99, worst := lat[rounds/2], lat[rounds*99/100], lat[rounds-1]
-	msg := fmt.Sprintf("revocation propagation B→C over %d revocations (HTTP introspection polling on C): median %s, p99 %s, max %s", rounds, median.Round(10*time.Microsecond), p99.Round(10*time.Microsecond), worst.Round(10*time.Microsecond))
+	msg := fmt.Sprintf("revocation propagation B→C over %d revocations (HTTP introspection polling on C): inactive on C at the first check after B's answer in %d of %d; time from B's answer to C's first inactive answer (including that HTTP call) median %s, p99 %s, max %s",
+		rounds, atOnce, rounds, median.Round(10*time.Microsecond), p99.Round(10*time.Microsecond), worst.Round(10*time.Microsecond))
 	t.Log(msg)
 	if out := os.Getenv("TOLLGATE_PROPAGATION_REPORT"); out != "" {
 		_ = os.WriteFile(out, []byte(msg+"\n"), 0o644)

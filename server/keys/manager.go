@@ -45,7 +45,16 @@ type Manager struct {
 	opts Options
 	mu   sync.Mutex // serialises writers of set
 	set  atomic.Pointer[keySet]
+	// lastMiss is when an unknown kid last made PublicKey reload (Unix ns).
+	lastMiss atomic.Int64
 }
+
+// missReloadEvery bounds how often an unknown kid reloads the keys from
+// the store, so garbage tokens cannot hammer the database.
+const missReloadEvery = time.Second
+
+// missReloadTimeout bounds that reload.
+const missReloadTimeout = 2 * time.Second
 
 // New returns a Manager of the keys in st. Call Load before use.
 func New(st store.SigningKeyStore, opts Options) (*Manager, error) {
@@ -216,7 +225,28 @@ func (m *Manager) Signer() (*Key, error) {
 
 // PublicKey returns the public key and JWS algorithm of kid, if that key
 // may still verify a live token (it is in the JWKS now).
+//
+// An unknown kid reloads the keys from the store (at most once a second)
+// before the answer is no: another node may have created or rotated a key
+// this one has not picked up yet (nodes starting together on a fresh
+// database each create a first key), and its tokens must verify here too.
 func (m *Manager) PublicKey(kid string) (crypto.PublicKey, string, bool) {
+	if set := m.set.Load(); set != nil {
+		if pub, alg, ok := set.publicKey(kid, m.opts.Now(), m.opts.Retain); ok {
+			return pub, alg, true
+		}
+	}
+	now := time.Now().UnixNano()
+	last := m.lastMiss.Load()
+	if now-last < int64(missReloadEvery) || !m.lastMiss.CompareAndSwap(last, now) {
+		return nil, "", false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), missReloadTimeout)
+	defer cancel()
+	if err := m.Refresh(ctx); err != nil {
+		m.opts.Logger.Warn("reloading signing keys for an unknown kid", "error", err.Error())
+		return nil, "", false
+	}
 	set := m.set.Load()
 	if set == nil {
 		return nil, "", false

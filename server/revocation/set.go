@@ -132,14 +132,49 @@ func (s *Set) Ready(context.Context) error {
 // Revoke records r in the store and, once the store has accepted it, in
 // this node's set at once: a token is never active here after its
 // revocation returned.
+//
+// It then waits, briefly, until the entry has come back to this node
+// through the store's change feed (Redis pub/sub): by then the store has
+// sent it to every other node too, so the moment in which another node
+// still answers active is down to that node's own processing. The wait is
+// bounded; the revocation is recorded either way.
 func (s *Set) Revoke(ctx context.Context, r *store.Revocation) error {
 	if err := s.st.Revoke(ctx, r); err != nil {
 		return err
 	}
 	if r.Seq != 0 {
 		s.apply([]store.Revocation{*r})
+		s.waitLoaded(ctx, r.Seq, revokeEchoWait)
 	}
 	return nil
+}
+
+// revokeEchoWait bounds how long Revoke waits for its own entry to come
+// back through the feed.
+const revokeEchoWait = time.Second
+
+// waitLoaded waits until the store has been read up to seq, for at most d.
+func (s *Set) waitLoaded(ctx context.Context, seq int64, d time.Duration) {
+	if !s.watching.Load() {
+		return
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	for {
+		s.mu.RLock()
+		done, changed := s.loaded >= seq, s.changed
+		s.mu.RUnlock()
+		if done {
+			return
+		}
+		select {
+		case <-changed:
+		case <-timer.C:
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 // Since returns the entries after cursor (in Seq order) and the cursor to
