@@ -11,11 +11,12 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"sort"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/tollgate/tollgate/bench/internal/childenv"
 )
 
 // process is a server the benchmark started. Its output goes to a file, so
@@ -157,25 +158,9 @@ func freeAddr() (string, error) {
 	return l.Addr().String(), nil
 }
 
-// childEnv is the environment of a child: ours without any TOLLGATE_*
-// variable (a developer's own settings must not leak into the benchmark),
-// plus set.
+// childEnv is a child's environment; see childenv.Env.
 func childEnv(environ []string, set map[string]string) []string {
-	var env []string
-	for _, kv := range environ {
-		if !strings.HasPrefix(kv, "TOLLGATE_") {
-			env = append(env, kv)
-		}
-	}
-	keys := make([]string, 0, len(set))
-	for k := range set {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		env = append(env, k+"="+set[k])
-	}
-	return env
+	return childenv.Env(environ, set)
 }
 
 // runCommand runs a short command and returns its standard output; a

@@ -7,10 +7,11 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"sort"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/tollgate/tollgate/bench/internal/childenv"
 )
 
 // process is a long-running child: a tollgate node or redis-server. Its
@@ -116,22 +117,7 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// childEnv is a child's environment: ours without any TOLLGATE_* variable
-// (a developer's own settings must not leak in), plus set.
+// childEnv is a child's environment; see childenv.Env.
 func childEnv(environ []string, set map[string]string) []string {
-	var env []string
-	for _, kv := range environ {
-		if !strings.HasPrefix(kv, "TOLLGATE_") {
-			env = append(env, kv)
-		}
-	}
-	keys := make([]string, 0, len(set))
-	for k := range set {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		env = append(env, k+"="+set[k])
-	}
-	return env
+	return childenv.Env(environ, set)
 }
