@@ -63,3 +63,25 @@ type RevocationStore interface {
 	// watch was being set up.
 	WatchRevocations(ctx context.Context, notify func()) error
 }
+
+// RevocationRoster is implemented by revocation stores that several nodes
+// share. Each node acknowledges the entries it holds in memory and renews
+// a lease with every acknowledgement; a node that records a revocation
+// answers only once every node on the roster has acknowledged it, or lost
+// its lease (and with it the right to vouch for any token). Leases run on
+// the store's clock, so nodes' clocks need not agree.
+type RevocationRoster interface {
+	// AckRevocations records that node holds every entry with Seq <= seq
+	// (an acknowledgement never moves back) and keeps node on the roster
+	// for lease. renewed reports whether node was on the roster with its
+	// lease running; when false, node has just (re)joined, entries may
+	// have been recorded meanwhile without waiting for it, and it must read
+	// the store again and acknowledge once more before it relies on its
+	// copy.
+	AckRevocations(ctx context.Context, node string, seq int64, lease time.Duration) (renewed bool, err error)
+	// RevocationLaggards returns, sorted, the nodes on the roster whose
+	// lease is running and whose acknowledgement is below seq.
+	RevocationLaggards(ctx context.Context, seq int64) ([]string, error)
+	// LeaveRevocations takes node off the roster.
+	LeaveRevocations(ctx context.Context, node string) error
+}

@@ -109,6 +109,13 @@ func TestCluster(t *testing.T) {
 			return openCluster(t, url, prefix), openCluster(t, url, prefix)
 		})
 	})
+	t.Run("RevocationRoster", func(t *testing.T) {
+		t.Parallel()
+		storetest.RunRevocationRoster(t, func(t *testing.T) (a, b store.RevocationRoster) {
+			prefix := testPrefix()
+			return openCluster(t, url, prefix), openCluster(t, url, prefix)
+		})
+	})
 	t.Run("OpenLogsAndDialSettings", func(t *testing.T) {
 		t.Parallel()
 		var logs bytes.Buffer

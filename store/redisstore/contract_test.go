@@ -19,6 +19,12 @@ func TestContract(t *testing.T) {
 		return redistest.Open(t)
 	})
 	t.Run("Revocations", func(t *testing.T) { storetest.RunRevocations(t, openRevocationPair) })
+	t.Run("RevocationRoster", func(t *testing.T) {
+		storetest.RunRevocationRoster(t, func(t *testing.T) (a, b store.RevocationRoster) {
+			first, prefix := openWithPrefix(t)
+			return first, openSamePrefix(t, redistest.URL(t), prefix)
+		})
+	})
 }
 
 // TestContractSharedStore runs the suite with every subtest on one store,

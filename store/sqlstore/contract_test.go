@@ -34,6 +34,13 @@ func TestContract(t *testing.T) {
 				storetest.RunRefreshTokens(t, func(t *testing.T) store.RefreshTokenStore { return b.open(t) })
 			})
 			t.Run("Revocations", func(t *testing.T) { storetest.RunRevocations(t, openRevocationPair(b.name)) })
+			t.Run("RevocationRoster", func(t *testing.T) {
+				storetest.RunRevocationRoster(t, func(t *testing.T) (store.RevocationRoster, store.RevocationRoster) {
+					stores := openShared(t, b.name, 2, sqlstore.Options{})
+					mustDo(t, "Migrate", stores[0].Migrate(t.Context()))
+					return stores[0], stores[1]
+				})
+			})
 			t.Run("APIKeys", func(t *testing.T) { storetest.RunAPIKeys(t, openAPIKeyStores(b.open)) })
 			t.Run("Audit", func(t *testing.T) { storetest.RunAudit(t, func(t *testing.T) store.AuditStore { return b.open(t) }) })
 		})

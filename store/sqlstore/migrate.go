@@ -26,6 +26,7 @@ func migrations() []*gormigrate.Migration {
 		migrationAPIKeys(),
 		migrationAuditLog(),
 		migrationClientRateLimit(),
+		migrationRevocationNodes(),
 	}
 }
 
