@@ -14,6 +14,7 @@ import (
 	"github.com/tollgate/tollgate/config"
 	"github.com/tollgate/tollgate/server/keys"
 	"github.com/tollgate/tollgate/server/registry"
+	"github.com/tollgate/tollgate/server/revocation"
 	"github.com/tollgate/tollgate/server/secret"
 	"github.com/tollgate/tollgate/store/sqlstore"
 )
@@ -48,7 +49,7 @@ func (e *env) openAdmin(ctx context.Context) (*dbAdmin, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &dbAdmin{cfg: cfg, master: master, log: log, stores: st, sql: st.sql, registry: newRegistry(cfg, master, st, st.revocations, log)}, nil
+	return &dbAdmin{cfg: cfg, master: master, log: log, stores: st, sql: st.sql, registry: newRegistry(cfg, master, st, revocation.Recorder{Store: st.revocations}, log)}, nil
 }
 
 func (a *dbAdmin) Close() error { return a.stores.Close() }

@@ -8,8 +8,11 @@ package revocation
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
+	"fmt"
 	"log/slog"
+	"os"
 	"slices"
 	"sort"
 	"sync"
@@ -30,8 +33,17 @@ type Options struct {
 	Now    func() time.Time
 	Logger *slog.Logger
 	// Resync is how often the set re-reads the store even without a
-	// notification, as a safety net (default 5s).
+	// notification, as a safety net, and prunes expired entries (default
+	// 5s).
 	Resync time.Duration
+	// Node names this node on the store's roster, where the store keeps
+	// one (store.RevocationRoster). Default: host name, process id and a
+	// random suffix.
+	Node string
+	// Lease is how long an acknowledgement keeps this node on the roster
+	// (default 3s); the node renews it every third of that, and stops
+	// vouching for any token once it has not renewed it in time.
+	Lease time.Duration
 }
 
 // Set is the node's in-memory revocation set.
@@ -40,6 +52,11 @@ type Set struct {
 	now   func() time.Time
 	log   *slog.Logger
 	every time.Duration
+	// roster is st's roster, nil if it keeps none; node and lease are this
+	// node's name and lease on it.
+	roster store.RevocationRoster
+	node   string
+	lease  time.Duration
 
 	// syncMu serialises reads from the store.
 	syncMu sync.Mutex
@@ -57,6 +74,12 @@ type Set struct {
 	// cursor never passes an entry it has not been given.
 	loaded int64
 	synced bool
+	// leaseUntil is when this node's lease on the roster runs out, by this
+	// process's monotonic clock, counted from before the acknowledgement
+	// was sent and so never later than the store's own reckoning. Past it
+	// the set vouches for nothing: other nodes no longer wait for this one
+	// when they revoke. Unused without a roster.
+	leaseUntil time.Time
 	// watching is true while a store watch is established.
 	watching atomic.Bool
 	// loadedAt is when the store was last read successfully (Unix ns).
@@ -79,12 +102,36 @@ func New(st store.RevocationStore, o Options) *Set {
 	if o.Resync <= 0 {
 		o.Resync = 5 * time.Second
 	}
+	if o.Lease <= 0 {
+		o.Lease = DefaultLease
+	}
+	if o.Node == "" {
+		o.Node = nodeName()
+	}
+	roster, _ := st.(store.RevocationRoster)
 	return &Set{
 		st: st, now: o.Now, log: o.Logger, every: o.Resync,
+		roster: roster, node: o.Node, lease: o.Lease,
 		tokens: map[string]time.Time{}, subjects: map[string]subject{}, seen: map[int64]struct{}{},
 		changed: make(chan struct{}),
 	}
 }
+
+// DefaultLease is Options.Lease's default.
+const DefaultLease = 3 * time.Second
+
+// nodeName names this process on the roster: readable for operators,
+// unique across restarts.
+func nodeName() string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "tollgate"
+	}
+	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), rand.Text()[:8])
+}
+
+// Node returns this node's name on the roster.
+func (s *Set) Node() string { return s.node }
 
 // Check reports whether a token is revoked: by its jti, or because one of
 // its subjects (store.SubjectClient+client_id, store.SubjectUser+sub) was
@@ -94,7 +141,7 @@ func (s *Set) Check(jti string, subjects []string, issuedAt time.Time) (revoked,
 	now := s.now()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if !s.synced {
+	if !s.vouches() {
 		return false, false
 	}
 	if exp, hit := s.tokens[jti]; hit && now.Before(exp) {
@@ -119,11 +166,17 @@ func (s *Set) SubjectRevokedAt(key string) time.Time {
 	return time.Time{}
 }
 
+// vouches reports whether the set is complete: loaded, watched, and (with
+// a roster) within its lease. The caller holds mu.
+func (s *Set) vouches() bool {
+	return s.synced && (s.roster == nil || time.Now().Before(s.leaseUntil))
+}
+
 // Ready reports ErrNotSynced while the set may be incomplete.
 func (s *Set) Ready(context.Context) error {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if !s.synced {
+	if !s.vouches() {
 		return ErrNotSynced
 	}
 	return nil
@@ -133,24 +186,33 @@ func (s *Set) Ready(context.Context) error {
 // this node's set at once: a token is never active here after its
 // revocation returned.
 //
-// It then waits, briefly, until the entry has come back to this node
-// through the store's change feed (Redis pub/sub): by then the store has
-// sent it to every other node too, so the moment in which another node
-// still answers active is down to that node's own processing. The wait is
-// bounded; the revocation is recorded either way.
+// With a roster (both stores keep one) it then waits until every node on
+// it holds the entry, or has lost its lease and so vouches for no token:
+// once Revoke returns, no node answers active for a token r matches. That
+// takes a store round trip or two after the other nodes' own reads; a node
+// that stopped answering is waited for until its lease runs out. Should
+// that not settle within Lease and a second (the store itself unreachable,
+// say), Revoke reports store.ErrUnavailable: the entry is recorded and
+// spreads regardless, but the caller must not be told it is everywhere.
+// Without a roster it waits, briefly, for the entry to come back to this
+// node through the store's change feed.
 func (s *Set) Revoke(ctx context.Context, r *store.Revocation) error {
 	if err := s.st.Revoke(ctx, r); err != nil {
 		return err
 	}
-	if r.Seq != 0 {
-		s.apply([]store.Revocation{*r})
-		s.waitLoaded(ctx, r.Seq, revokeEchoWait)
+	if r.Seq == 0 {
+		return nil
 	}
+	s.apply([]store.Revocation{*r})
+	if s.roster != nil {
+		return confirm(ctx, s.roster, r, s.lease+time.Second)
+	}
+	s.waitLoaded(ctx, r.Seq, revokeEchoWait)
 	return nil
 }
 
 // revokeEchoWait bounds how long Revoke waits for its own entry to come
-// back through the feed.
+// back through the feed when the store keeps no roster.
 const revokeEchoWait = time.Second
 
 // waitLoaded waits until the store has been read up to seq, for at most d.

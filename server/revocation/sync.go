@@ -12,6 +12,7 @@ import (
 // ready, and marks itself unsynced while the watch is down.
 func (s *Set) Run(ctx context.Context) {
 	var wg sync.WaitGroup
+	defer s.leave()
 	defer wg.Wait()
 	wg.Go(func() { s.tick(ctx) })
 
@@ -46,18 +47,27 @@ func (s *Set) Run(ctx context.Context) {
 }
 
 // tick prunes expired entries and re-reads the store now and then, as a
-// safety net against a lost notification.
+// safety net against a lost notification; with a roster it does so every
+// third of the lease, acknowledging each time, which renews the lease.
 func (s *Set) tick(ctx context.Context) {
-	t := time.NewTicker(s.every)
-	defer t.Stop()
+	prune := time.NewTicker(s.every)
+	defer prune.Stop()
+	every := s.every
+	if s.roster != nil {
+		every = min(every, s.lease/3)
+	}
+	reload := time.NewTicker(every)
+	defer reload.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-prune.C:
 			s.prune()
+		case <-reload.C:
 			if s.watching.Load() {
-				// A failed read left the set unsynced: reload it whole.
+				// A failed read or a lapsed lease left the set unable
+				// to vouch for itself: reload it whole.
 				s.load(ctx, s.Ready(ctx) != nil)
 			}
 		}
@@ -65,9 +75,10 @@ func (s *Set) tick(ctx context.Context) {
 }
 
 // load reads entries from the store into the set: all of them when full,
-// else those after the newest one known. It reports success, and marks the
-// set synced after a successful full load (or keeps it so after an
-// incremental one); a failure marks it unsynced.
+// else those after the newest one known, and acknowledges them on the
+// roster. It reports success, and marks the set synced after a successful
+// full load (or keeps it so after an incremental one); a failed read marks
+// it unsynced, a failed acknowledgement lets the lease run out.
 func (s *Set) load(ctx context.Context, full bool) bool {
 	s.syncMu.Lock()
 	defer s.syncMu.Unlock()
@@ -75,6 +86,24 @@ func (s *Set) load(ctx context.Context, full bool) bool {
 	if !full {
 		after = s.loadedSeq()
 	}
+	if !s.read(ctx, after) {
+		return false
+	}
+	if !s.watching.Load() {
+		return true
+	}
+	if s.roster != nil && !s.acknowledge(ctx) {
+		return false
+	}
+	if full {
+		s.setSynced(true)
+		s.log.LogAttrs(ctx, slog.LevelInfo, "revocation set loaded", slog.Int("entries", s.Size()))
+	}
+	return true
+}
+
+// read applies every entry after the cursor. The caller holds syncMu.
+func (s *Set) read(ctx context.Context, after int64) bool {
 	for {
 		page, err := s.st.RevocationsSince(ctx, after, pageSize)
 		if err != nil {
@@ -92,10 +121,6 @@ func (s *Set) load(ctx context.Context, full bool) bool {
 		after = page[len(page)-1].Seq
 	}
 	s.loadedAt.Store(s.now().UnixNano())
-	if full && s.watching.Load() {
-		s.setSynced(true)
-		s.log.LogAttrs(ctx, slog.LevelInfo, "revocation set loaded", slog.Int("entries", s.Size()))
-	}
 	return true
 }
 

@@ -36,26 +36,40 @@ func URL(t testing.TB) string {
 // random prefix. Cleanup deletes those keys and closes the client.
 func Open(t testing.TB) *redisstore.Store {
 	t.Helper()
+	return OpenShared(t, 1)[0]
+}
+
+// OpenShared returns n stores, each with a client of its own, whose keys
+// live under one fresh random prefix: n server processes sharing a Redis.
+// Cleanup deletes those keys and closes the clients.
+func OpenShared(t testing.TB, n int) []*redisstore.Store {
+	t.Helper()
 	url := URL(t)
 	prefix := "tollgate-test:" + rand.Text() + ":"
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	s, err := redisstore.Open(ctx, url, redisstore.Options{
-		Prefix: prefix,
-		Logger: slog.New(slog.DiscardHandler),
-	})
-	if err != nil {
-		t.Fatalf("redistest: %v", err)
+	stores := make([]*redisstore.Store, n)
+	for i := range stores {
+		s, err := redisstore.Open(ctx, url, redisstore.Options{
+			Prefix: prefix,
+			Logger: slog.New(slog.DiscardHandler),
+		})
+		if err != nil {
+			t.Fatalf("redistest: %v", err)
+		}
+		stores[i] = s
 	}
 	t.Cleanup(func() {
-		if err := deleteKeys(s, prefix); err != nil {
+		if err := deleteKeys(stores[0], prefix); err != nil {
 			t.Errorf("redistest: cleanup: %v", err)
 		}
-		if err := s.Close(); err != nil {
-			t.Errorf("redistest: close: %v", err)
+		for _, s := range stores {
+			if err := s.Close(); err != nil {
+				t.Errorf("redistest: close: %v", err)
+			}
 		}
 	})
-	return s
+	return stores
 }
 
 // deleteKeys deletes every key under prefix, which holds no glob
