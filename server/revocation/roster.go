@@ -17,7 +17,7 @@ import (
 // syncMu.
 func (s *Set) acknowledge(ctx context.Context) bool {
 	for range 3 {
-		sent := time.Now()
+		sent := s.now()
 		renewed, err := s.roster.AckRevocations(ctx, s.node, s.loadedSeq(), s.lease)
 		if err != nil {
 			s.log.LogAttrs(ctx, slog.LevelWarn, "acknowledging revocations; this node stops vouching for tokens when its lease runs out",

@@ -30,6 +30,8 @@ var ErrNotSynced = errors.New("revocation set not synchronised with the store")
 
 // Options configure a Set.
 type Options struct {
+	// Now is the set's clock, for entries' expiry and its own lease
+	// (default time.Now, whose monotonic reading the lease relies on).
 	Now    func() time.Time
 	Logger *slog.Logger
 	// Resync is how often the set re-reads the store even without a
@@ -74,9 +76,10 @@ type Set struct {
 	// cursor never passes an entry it has not been given.
 	loaded int64
 	synced bool
-	// leaseUntil is when this node's lease on the roster runs out, by this
-	// process's monotonic clock, counted from before the acknowledgement
-	// was sent and so never later than the store's own reckoning. Past it
+	// leaseUntil is when this node's lease on the roster runs out, by the
+	// set's clock (monotonic, with the default time.Now), counted from
+	// before the acknowledgement was sent and so never later than the
+	// store's own reckoning. Past it
 	// the set vouches for nothing: other nodes no longer wait for this one
 	// when they revoke. Unused without a roster.
 	leaseUntil time.Time
@@ -141,7 +144,7 @@ func (s *Set) Check(jti string, subjects []string, issuedAt time.Time) (revoked,
 	now := s.now()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if !s.vouches() {
+	if !s.vouches(now) {
 		return false, false
 	}
 	if exp, hit := s.tokens[jti]; hit && now.Before(exp) {
@@ -166,17 +169,18 @@ func (s *Set) SubjectRevokedAt(key string) time.Time {
 	return time.Time{}
 }
 
-// vouches reports whether the set is complete: loaded, watched, and (with
-// a roster) within its lease. The caller holds mu.
-func (s *Set) vouches() bool {
-	return s.synced && (s.roster == nil || time.Now().Before(s.leaseUntil))
+// vouches reports whether the set is complete at now: loaded, watched,
+// and (with a roster) within its lease. The caller holds mu.
+func (s *Set) vouches(now time.Time) bool {
+	return s.synced && (s.roster == nil || now.Before(s.leaseUntil))
 }
 
 // Ready reports ErrNotSynced while the set may be incomplete.
 func (s *Set) Ready(context.Context) error {
+	now := s.now()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if !s.vouches() {
+	if !s.vouches(now) {
 		return ErrNotSynced
 	}
 	return nil
