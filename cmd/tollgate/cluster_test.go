@@ -23,8 +23,10 @@ func cluster(t *testing.T, n int) []*testEnv {
 }
 
 // TestClusterRevocationPropagation: a token issued by node A and revoked on
-// node B is inactive on node C within a second; measured over 100
-// revocations.
+// node B is inactive on every node the moment B's revoke call has returned
+// 200; measured over 100 revocations (how long the revoke call takes,
+// since B answers only once every node holds the entry, and how long C
+// takes to apply an entry it was told about).
 func TestClusterRevocationPropagation(t *testing.T) {
 	nodes := cluster(t, 3)
 	a, b, c := nodes[0], nodes[1], nodes[2]
@@ -35,45 +37,47 @@ func TestClusterRevocationPropagation(t *testing.T) {
 	}
 
 	const rounds = 100
-	var lat []time.Duration
-	atOnce := 0
+	var revokeTook []time.Duration
+	bad := 0
 	for i := range rounds {
 		tok := a.ccToken(id, secret)
 		if r := c.introspect(rsID, rsSecret, tok); r.body["active"] != true {
 			t.Fatalf("round %d: fresh token inactive on C: %s", i, r.raw)
 		}
+		start := time.Now()
 		if r := b.revoke(id, secret, tok); r.status != 200 {
 			t.Fatalf("round %d: revoke on B: %d %s", i, r.status, r.raw)
 		}
-		// Never active on B once its revoke returned.
-		if r := b.introspect(rsID, rsSecret, tok); r.body["active"] != false {
-			t.Fatalf("round %d: active on B after B revoked it", i)
-		}
-		start := time.Now()
-		for first := true; c.introspect(rsID, rsSecret, tok).body["active"] != false; first = false {
-			if first {
-				atOnce--
+		revokeTook = append(revokeTook, time.Since(start))
+		// Never active anywhere once B's revoke returned: check C, the
+		// issuing node A and B itself at once, C first.
+		roundBad := false
+		for _, n := range []struct {
+			name string
+			env  *testEnv
+		}{{"C", c}, {"A", a}, {"B", b}} {
+			if r := n.env.introspect(rsID, rsSecret, tok); r.raw != `{"active":false}` {
+				t.Errorf("round %d: active on %s after B's revoke returned 200: %s", i, n.name, r.raw)
+				roundBad = true
 			}
-			if time.Since(start) > 2*time.Second {
-				t.Fatalf("round %d: still active on C after 2s", i)
-			}
 		}
-		atOnce++
-		lat = append(lat, time.Since(start))
+		if roundBad {
+			bad++
+		}
 	}
-	slices.Sort(lat)
-	median, p99, worst := lat[rounds/2], lat[rounds*99/100], lat[rounds-1]
-	msg := fmt.Sprintf("revocation propagation B→C over %d revocations (HTTP introspection polling on C): inactive on C at the first check after B's answer in %d of %d; time from B's answer to C's first inactive answer (including that HTTP call) median %s, p99 %s, max %s",
-		rounds, atOnce, rounds, median.Round(10*time.Microsecond), p99.Round(10*time.Microsecond), worst.Round(10*time.Microsecond))
+	slices.Sort(revokeTook)
+	median, p99, worst := revokeTook[rounds/2], revokeTook[rounds*99/100], revokeTook[rounds-1]
+	msg := fmt.Sprintf("revocation across 3 nodes over %d revocations (token issued on A, revoked on B, introspected on C, A and B right after B's answer): inactive on every node at the first check in %d of %d rounds (required: all); the revoke call on B, which answers once every node holds the entry, took median %s, p99 %s, max %s",
+		rounds, rounds-bad, rounds, median.Round(10*time.Microsecond), p99.Round(10*time.Microsecond), worst.Round(10*time.Microsecond))
 	t.Log(msg)
 	if out := os.Getenv("TOLLGATE_PROPAGATION_REPORT"); out != "" {
 		_ = os.WriteFile(out, []byte(msg+"\n"), 0o644)
 	}
 	if worst > time.Second {
-		t.Errorf("max propagation %s, want under 1s", worst)
+		t.Errorf("slowest revoke call %s: every node should hold the entry well within 1s", worst)
 	}
 	if median > 100*time.Millisecond {
-		t.Errorf("median propagation %s, want well under 100ms", median)
+		t.Errorf("median revoke call %s, want well under 100ms", median)
 	}
 
 	// A node started after a revocation sees it.

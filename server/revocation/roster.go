@@ -53,6 +53,10 @@ func (s *Set) leave() {
 	}
 }
 
+// confirmPollMax caps the pause between two reads of the roster while a
+// revocation waits for confirmation.
+const confirmPollMax = 5 * time.Millisecond
+
 // confirm waits until every node on the roster holds r or has lost its
 // lease, for at most within. An entry that has expired meanwhile needs no
 // confirmation: nothing it matches is active anywhere.
@@ -81,7 +85,7 @@ func confirm(ctx context.Context, roster store.RevocationRoster, r *store.Revoca
 		case <-ctx.Done():
 		case <-time.After(pause):
 		}
-		pause = min(2*pause, 20*time.Millisecond)
+		pause = min(2*pause, confirmPollMax)
 	}
 }
 
