@@ -76,7 +76,7 @@ func confirm(ctx context.Context, roster store.RevocationRoster, r *store.Revoca
 				return fmt.Errorf("revocation recorded, but whether every node holds it is unknown: %w", err)
 			}
 			if ctx.Err() != nil {
-				return fmt.Errorf("revocation recorded, but not yet confirmed by every node: %w", ctx.Err())
+				return fmt.Errorf("%w: revocation recorded, but not yet confirmed by every node: %w", store.ErrUnavailable, ctx.Err())
 			}
 			return fmt.Errorf("%w: revocation recorded, but nodes %s have not confirmed it within %v",
 				store.ErrUnavailable, strings.Join(lag, ", "), within)
