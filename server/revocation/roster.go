@@ -10,30 +10,49 @@ import (
 	"github.com/tollgate/tollgate/store"
 )
 
+// ackAttempts bounds how often acknowledge re-reads the store for a node
+// that keeps finding itself (re)joining.
+const ackAttempts = 3
+
 // acknowledge tells the roster which entries this node holds and renews
-// its lease. A node that (re)joins the roster may have missed entries
-// whose recorders did not wait for it, so it reads the store once more and
-// acknowledges again before it vouches for anything. The caller holds
-// syncMu.
+// its lease. The caller holds syncMu.
+//
+// The node may keep vouching only if the store kept it on the roster
+// without a break: the acknowledgement found its lease running, and came
+// back before that lease could have run out in the store (on SQL the
+// check and the renewal commit at different moments). Otherwise the node
+// has (re)joined: revocations recorded meanwhile did not wait for it, so
+// it stops vouching, reads the store once more, and acknowledges again.
 func (s *Set) acknowledge(ctx context.Context) bool {
-	for range 3 {
+	valid := s.lease * 3 / 4
+	for range ackAttempts {
 		sent := s.now()
-		renewed, err := s.roster.AckRevocations(ctx, s.node, s.loadedSeq(), s.lease)
+		actx, cancel := context.WithTimeout(ctx, s.lease)
+		renewed, err := s.roster.AckRevocations(actx, s.node, s.loadedSeq(), s.lease)
+		cancel()
 		if err != nil {
 			s.log.LogAttrs(ctx, slog.LevelWarn, "acknowledging revocations; this node stops vouching for tokens when its lease runs out",
 				slog.String("node", s.node), slog.String("error", err.Error()))
 			return false
 		}
-		if renewed {
-			s.mu.Lock()
-			s.leaseUntil = sent.Add(s.lease)
-			s.mu.Unlock()
+		unbroken := renewed && !s.ackedAt.IsZero() && s.now().Before(s.ackedAt.Add(valid))
+		s.ackedAt = sent
+		s.mu.Lock()
+		if unbroken {
+			s.leaseUntil = sent.Add(valid)
+		} else {
+			s.leaseUntil = time.Time{}
+		}
+		s.mu.Unlock()
+		if unbroken {
 			return true
 		}
 		if !s.read(ctx, s.loadedSeq()) {
 			return false
 		}
 	}
+	s.log.LogAttrs(ctx, slog.LevelWarn, "could not rejoin the revocation roster; retrying at the next reload",
+		slog.String("node", s.node), slog.Int("attempts", ackAttempts))
 	return false
 }
 
@@ -53,30 +72,56 @@ func (s *Set) leave() {
 	}
 }
 
+// record records every entry in st, calling recorded for each one st kept
+// (an entry already expired is not kept), and returns the one with the
+// highest Seq with ExpiresAt set to the latest expiry of them all: what a
+// confirmation must wait for.
+func record(ctx context.Context, st store.RevocationStore, rs []*store.Revocation, recorded func(*store.Revocation)) (store.Revocation, error) {
+	var last store.Revocation
+	for _, r := range rs {
+		if err := st.Revoke(ctx, r); err != nil {
+			return last, err
+		}
+		if r.Seq == 0 {
+			continue
+		}
+		if recorded != nil {
+			recorded(r)
+		}
+		last.Seq = max(last.Seq, r.Seq)
+		if r.ExpiresAt.After(last.ExpiresAt) {
+			last.ExpiresAt = r.ExpiresAt
+		}
+	}
+	return last, nil
+}
+
 // confirmPollMax caps the pause between two reads of the roster while a
 // revocation waits for confirmation.
 const confirmPollMax = 5 * time.Millisecond
 
-// confirm waits until every node on the roster holds r or has lost its
-// lease, for at most within. An entry that has expired meanwhile needs no
-// confirmation: nothing it matches is active anywhere.
-func confirm(ctx context.Context, roster store.RevocationRoster, r *store.Revocation, within time.Duration) error {
+// confirm waits until every node on the roster holds every entry up to
+// last.Seq or has lost its lease, for at most within. Entries that have
+// all expired meanwhile need no confirmation: nothing they match is
+// active anywhere (and a node never reads an expired entry, so it would
+// never acknowledge it).
+func confirm(ctx context.Context, roster store.RevocationRoster, last store.Revocation, within time.Duration) error {
 	deadline := time.Now().Add(within)
 	pause := 200 * time.Microsecond
 	for {
-		lag, err := roster.RevocationLaggards(ctx, r.Seq)
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("%w: revocation recorded, but not yet confirmed by every node: %w", store.ErrUnavailable, err)
+		}
+		if !time.Now().Before(last.ExpiresAt) {
+			return nil
+		}
+		lag, err := roster.RevocationLaggards(ctx, last.Seq)
 		if err == nil && len(lag) == 0 {
 			return nil
 		}
-		if !time.Now().Add(pause).Before(deadline) || ctx.Err() != nil {
-			if !time.Now().Before(r.ExpiresAt) {
-				return nil
-			}
+		if !time.Now().Add(pause).Before(deadline) {
 			if err != nil {
 				return fmt.Errorf("revocation recorded, but whether every node holds it is unknown: %w", err)
-			}
-			if ctx.Err() != nil {
-				return fmt.Errorf("%w: revocation recorded, but not yet confirmed by every node: %w", store.ErrUnavailable, ctx.Err())
 			}
 			return fmt.Errorf("%w: revocation recorded, but nodes %s have not confirmed it within %v",
 				store.ErrUnavailable, strings.Join(lag, ", "), within)
@@ -100,7 +145,13 @@ type Recorder struct {
 
 // Revoke records r and waits for the roster, if the store keeps one.
 func (rc Recorder) Revoke(ctx context.Context, r *store.Revocation) error {
-	if err := rc.Store.Revoke(ctx, r); err != nil || r.Seq == 0 {
+	return rc.RevokeAll(ctx, []*store.Revocation{r})
+}
+
+// RevokeAll records every entry, then waits once for all of them.
+func (rc Recorder) RevokeAll(ctx context.Context, rs []*store.Revocation) error {
+	last, err := record(ctx, rc.Store, rs, nil)
+	if err != nil || last.Seq == 0 {
 		return err
 	}
 	roster, ok := rc.Store.(store.RevocationRoster)
@@ -111,5 +162,5 @@ func (rc Recorder) Revoke(ctx context.Context, r *store.Revocation) error {
 	if lease <= 0 {
 		lease = DefaultLease
 	}
-	return confirm(ctx, roster, r, lease+time.Second)
+	return confirm(ctx, roster, last, lease+time.Second)
 }

@@ -2,6 +2,7 @@ package revocation_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -230,5 +231,47 @@ func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) 
 			t.Fatalf("timed out after %v waiting for %s", within, what)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestRevokeOfAnExpiringEntry: an entry that expires before a lagging
+// node could read it needs no confirmation (nothing it matches is active
+// anywhere), so the revocation succeeds once it has expired instead of
+// waiting for a node that will never acknowledge it.
+func TestRevokeOfAnExpiringEntry(t *testing.T) {
+	st := redistest.Open(t)
+	s := revocation.New(st, revocation.Options{})
+	run(t, s)
+	if _, err := st.AckRevocations(t.Context(), "lagging", 0, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	r := &store.Revocation{Kind: store.RevokedToken, Key: "short", RevokedAt: now, ExpiresAt: now.Add(300 * time.Millisecond)}
+	if err := s.Revoke(t.Context(), r); err != nil {
+		t.Fatalf("Revoke of an entry that expired while a node lagged: %v", err)
+	}
+	if time.Now().Before(r.ExpiresAt) {
+		t.Error("Revoke returned before the lagging node acknowledged and before the entry expired")
+	}
+}
+
+// TestRevokeGivenUp: a caller that gives up while a node lags gets an
+// error matching store.ErrUnavailable (a 503, not a 500), not success.
+func TestRevokeGivenUp(t *testing.T) {
+	st := redistest.Open(t)
+	s := revocation.New(st, revocation.Options{})
+	run(t, s)
+	if _, err := st.AckRevocations(t.Context(), "lagging", 0, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	err := s.Revoke(ctx, tokenEntry("given-up"))
+	if !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("Revoke abandoned while a node lags = %v, want an error matching store.ErrUnavailable", err)
+	}
+	// Recorded all the same, and held here.
+	if revoked, ok := s.Check("given-up", nil, time.Now()); !revoked || !ok {
+		t.Errorf("abandoned revocation: revoked=%v ok=%v here", revoked, ok)
 	}
 }

@@ -42,9 +42,11 @@ type Options struct {
 	// one (store.RevocationRoster). Default: host name, process id and a
 	// random suffix.
 	Node string
-	// Lease is how long an acknowledgement keeps this node on the roster
-	// (default 3s); the node renews it every third of that, and stops
-	// vouching for any token once it has not renewed it in time.
+	// Lease is how long an acknowledgement keeps this node on the roster,
+	// by the store's clock (default 4s). The node renews it every quarter
+	// of that and stops vouching for any token three quarters of it after
+	// its last renewal was sent, by its own clock: the last quarter allows
+	// for the store's clock stepping ahead.
 	Lease time.Duration
 }
 
@@ -76,13 +78,16 @@ type Set struct {
 	// cursor never passes an entry it has not been given.
 	loaded int64
 	synced bool
-	// leaseUntil is when this node's lease on the roster runs out, by the
-	// set's clock (monotonic, with the default time.Now), counted from
-	// before the acknowledgement was sent and so never later than the
-	// store's own reckoning. Past it
-	// the set vouches for nothing: other nodes no longer wait for this one
-	// when they revoke. Unused without a roster.
+	// leaseUntil is when this node stops vouching for tokens: three
+	// quarters of the lease after its last acknowledgement that renewed
+	// its lease without a break was sent, by the set's clock (monotonic,
+	// with the default time.Now), so before the store could count it off
+	// the roster and other nodes stop waiting for it. Zero while it
+	// (re)joins. Unused without a roster.
 	leaseUntil time.Time
+	// ackedAt is when the last successful acknowledgement was sent; under
+	// syncMu.
+	ackedAt time.Time
 	// watching is true while a store watch is established.
 	watching atomic.Bool
 	// loadedAt is when the store was last read successfully (Unix ns).
@@ -121,7 +126,7 @@ func New(st store.RevocationStore, o Options) *Set {
 }
 
 // DefaultLease is Options.Lease's default.
-const DefaultLease = 3 * time.Second
+const DefaultLease = 4 * time.Second
 
 // nodeName names this process on the roster: readable for operators,
 // unique across restarts.
@@ -201,17 +206,20 @@ func (s *Set) Ready(context.Context) error {
 // Without a roster it waits, briefly, for the entry to come back to this
 // node through the store's change feed.
 func (s *Set) Revoke(ctx context.Context, r *store.Revocation) error {
-	if err := s.st.Revoke(ctx, r); err != nil {
+	return s.RevokeAll(ctx, []*store.Revocation{r})
+}
+
+// RevokeAll records every entry as Revoke does, then waits once for all
+// of them.
+func (s *Set) RevokeAll(ctx context.Context, rs []*store.Revocation) error {
+	last, err := record(ctx, s.st, rs, func(r *store.Revocation) { s.apply([]store.Revocation{*r}) })
+	if err != nil || last.Seq == 0 {
 		return err
 	}
-	if r.Seq == 0 {
-		return nil
-	}
-	s.apply([]store.Revocation{*r})
 	if s.roster != nil {
-		return confirm(ctx, s.roster, r, s.lease+time.Second)
+		return confirm(ctx, s.roster, last, s.lease+time.Second)
 	}
-	s.waitLoaded(ctx, r.Seq, revokeEchoWait)
+	s.waitLoaded(ctx, last.Seq, revokeEchoWait)
 	return nil
 }
 

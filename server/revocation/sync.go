@@ -48,13 +48,13 @@ func (s *Set) Run(ctx context.Context) {
 
 // tick prunes expired entries and re-reads the store now and then, as a
 // safety net against a lost notification; with a roster it does so every
-// third of the lease, acknowledging each time, which renews the lease.
+// quarter of the lease, acknowledging each time, which renews the lease.
 func (s *Set) tick(ctx context.Context) {
 	prune := time.NewTicker(s.every)
 	defer prune.Stop()
 	every := s.every
 	if s.roster != nil {
-		every = min(every, s.lease/3)
+		every = min(every, s.lease/4)
 	}
 	reload := time.NewTicker(every)
 	defer reload.Stop()
@@ -95,17 +95,39 @@ func (s *Set) load(ctx context.Context, full bool) bool {
 	if s.roster != nil && !s.acknowledge(ctx) {
 		return false
 	}
-	if full {
-		s.setSynced(true)
+	if full && s.setSyncedIfWatching() {
 		s.log.LogAttrs(ctx, slog.LevelInfo, "revocation set loaded", slog.Int("entries", s.Size()))
 	}
 	return true
 }
 
+// setSyncedIfWatching marks the set synced unless its watch has ended
+// meanwhile: Run clears watching before it marks the set unsynced, so
+// checking under mu cannot undo that.
+func (s *Set) setSyncedIfWatching() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.watching.Load() {
+		return false
+	}
+	if !s.synced {
+		s.synced = true
+		close(s.changed)
+		s.changed = make(chan struct{})
+	}
+	return true
+}
+
+// readTimeout bounds one page read from the store, so that a store that
+// stops answering cannot hold syncMu for good.
+const readTimeout = 10 * time.Second
+
 // read applies every entry after the cursor. The caller holds syncMu.
 func (s *Set) read(ctx context.Context, after int64) bool {
 	for {
-		page, err := s.st.RevocationsSince(ctx, after, pageSize)
+		rctx, cancel := context.WithTimeout(ctx, readTimeout)
+		page, err := s.st.RevocationsSince(rctx, after, pageSize)
+		cancel()
 		if err != nil {
 			s.setSynced(false)
 			s.log.LogAttrs(ctx, slog.LevelWarn, "reading revocations", slog.String("error", err.Error()))
