@@ -37,19 +37,35 @@ func (s *Store) AckRevocations(ctx context.Context, node string, seq int64, leas
 			return err
 		}
 		renewed = running > 0
-		err = tx.Exec("DELETE FROM revocation_nodes WHERE node <> ? AND lease_until <= "+now,
-			append([]any{node}, nowArgs...)...).Error
-		if err != nil {
-			return err
-		}
 		args := append([]any{node, seq}, nowArgs...)
-		return tx.Exec("INSERT INTO revocation_nodes (node, seq, lease_until) VALUES (?, ?, "+now+" + ?) "+
+		err = tx.Exec("INSERT INTO revocation_nodes (node, seq, lease_until) VALUES (?, ?, "+now+" + ?) "+
 			"ON CONFLICT (node) DO UPDATE SET "+
 			"seq = CASE WHEN excluded.seq > revocation_nodes.seq THEN excluded.seq ELSE revocation_nodes.seq END, "+
 			"lease_until = excluded.lease_until",
 			append(args, max(lease.Microseconds(), 1))...).Error
+		if err != nil {
+			return err
+		}
+		return s.pruneRoster(tx, now, nowArgs)
 	})
 	return renewed, err
+}
+
+// rosterPruneAfter is how long after its lease ran out a node's row is
+// dropped. Until then it is merely ignored; the margin keeps pruning away
+// from rows whose nodes are still acknowledging.
+const rosterPruneAfter = time.Minute
+
+// pruneRoster drops the rows of nodes long gone. On PostgreSQL it skips
+// rows another transaction holds, so that nodes pruning at once after an
+// outage never wait on each other (nor deadlock).
+func (s *Store) pruneRoster(tx *gorm.DB, now string, nowArgs []any) error {
+	args := append(nowArgs, rosterPruneAfter.Microseconds())
+	if s.dialect == DialectPostgres {
+		return tx.Exec("DELETE FROM revocation_nodes WHERE node IN (SELECT node FROM revocation_nodes "+
+			"WHERE lease_until <= "+now+" - ? FOR UPDATE SKIP LOCKED)", args...).Error
+	}
+	return tx.Exec("DELETE FROM revocation_nodes WHERE lease_until <= "+now+" - ?", args...).Error
 }
 
 // RevocationLaggards returns the nodes with a running lease that have not
