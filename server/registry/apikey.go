@@ -186,10 +186,12 @@ func (r *Registry) revokeOwnerKeys(ctx context.Context, kind store.OwnerKind, ow
 		if err != nil {
 			return err
 		}
-		for _, k := range page {
-			if err := r.revokeSubject(ctx, store.SubjectAPIKey+k.ID, at, ttl); err != nil {
-				return err
-			}
+		rs := make([]*store.Revocation, len(page))
+		for i, k := range page {
+			rs[i] = r.subjectRevocation(store.SubjectAPIKey+k.ID, at, ttl)
+		}
+		if err := r.revocations.RevokeAll(ctx, rs); err != nil {
+			return err
 		}
 		if len(page) < 500 {
 			return nil

@@ -49,10 +49,13 @@ func (e *ValidationError) err() error {
 	return e
 }
 
-// Revoker records revocations; store.RevocationStore and the server's
-// *revocation.Set implement it.
+// Revoker records revocations and returns once every node holds them;
+// the server's *revocation.Set and the CLI's revocation.Recorder implement
+// it.
 type Revoker interface {
 	Revoke(ctx context.Context, r *store.Revocation) error
+	// RevokeAll records every entry, then waits once for all of them.
+	RevokeAll(ctx context.Context, rs []*store.Revocation) error
 }
 
 // Registry creates and changes clients and users.

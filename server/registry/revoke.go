@@ -51,9 +51,11 @@ func (r *Registry) RevokeUserTokens(ctx context.Context, userID string) (time.Ti
 // issued before it could live: the longest access-token lifetime plus the
 // clock-skew allowance.
 func (r *Registry) revokeSubject(ctx context.Context, key string, at time.Time, ttl time.Duration) error {
-	return r.revocations.Revoke(ctx, &store.Revocation{
-		Kind: store.RevokedSubject, Key: key, RevokedAt: at, ExpiresAt: at.Add(ttl + r.skew),
-	})
+	return r.revocations.Revoke(ctx, r.subjectRevocation(key, at, ttl))
+}
+
+func (r *Registry) subjectRevocation(key string, at time.Time, ttl time.Duration) *store.Revocation {
+	return &store.Revocation{Kind: store.RevokedSubject, Key: key, RevokedAt: at, ExpiresAt: at.Add(ttl + r.skew)}
 }
 
 // longestAccessTTL is the longest lifetime any client's access tokens have.
