@@ -101,9 +101,9 @@ const heartbeat = 15 * time.Second
 // revocationStreamHandler serves GET /oauth2/revocations/stream: Server-Sent
 // Events, one "revocation" event per entry with the cursor as its id, so a
 // client that reconnects with Last-Event-ID resumes without gaps. The
-// stream ends if this node loses its own feed; the client reconnects (to
-// another node) and resumes.
-func revocationStreamHandler(auth ClientAuthenticator, g *guard, set RevocationSet, log *slog.Logger) gin.HandlerFunc {
+// stream ends if this node loses its own feed, or starts shutting down
+// (draining closed); the client reconnects (to another node) and resumes.
+func revocationStreamHandler(auth ClientAuthenticator, g *guard, set RevocationSet, draining <-chan struct{}, log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		if !feedAuth(c, auth, g, set, log) {
 			return
@@ -136,6 +136,8 @@ func revocationStreamHandler(auth ClientAuthenticator, g *guard, set RevocationS
 			}
 			select {
 			case <-ctx.Done():
+				return
+			case <-draining:
 				return
 			case <-changed:
 			case <-tick.C:

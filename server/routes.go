@@ -31,7 +31,7 @@ func routes(r *gin.Engine, d Deps) {
 	// Client authentication and the tollgate:introspect scope.
 	r.POST(pathIntrospect, introspectHandler(d.Auth, g, d.Introspector, d.Logger))
 	r.GET(pathRevocations, revocationsHandler(d.Auth, g, d.Revocations, d.Logger))
-	r.GET(pathRevocationsFeed, revocationStreamHandler(d.Auth, g, d.Revocations, d.Logger))
+	r.GET(pathRevocationsFeed, revocationStreamHandler(d.Auth, g, d.Revocations, d.Draining, d.Logger))
 	// Public: discovery documents and probes carry no secrets.
 	r.GET(pathMetadata, metadataHandler(d.Issuer, d.Clients, d.Logger))
 	r.GET(pathJWKS, jwksHandler(d.Keys))

@@ -76,6 +76,11 @@ type Deps struct {
 	Admin *admin.Deps
 	// Checks run on GET /readyz.
 	Checks []Check
+	// Draining is closed when the server starts shutting down: open
+	// revocation streams then end (their clients resume on another node
+	// with Last-Event-ID), so that the drain need not wait for them. Nil:
+	// streams end only with their connection or the node's feed.
+	Draining <-chan struct{}
 	Logger *slog.Logger
 	Now    func() time.Time
 }

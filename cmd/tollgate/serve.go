@@ -56,6 +56,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, tp trace.Tr
 		return fmt.Errorf("listening on %s (TOLLGATE_ADDR): %w", cfg.Addr, err)
 	}
 	srv := newHTTPServer(cfg, svc.handler, log)
+	srv.RegisterOnShutdown(svc.startDraining)
 	// Background work (the revocation set, key refresh, caches) outlives
 	// the signal: it stops once in-flight requests have drained, so that
 	// they are answered by a node that still vouches for its revocation

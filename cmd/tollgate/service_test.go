@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -159,14 +160,28 @@ func TestNoSecretsInLogs(t *testing.T) {
 }
 
 // TestServeAndShutdown runs the real serve loop on a free port and stops it
-// the way SIGTERM does.
+// the way SIGTERM does, with a revocation stream open: the stream ends when
+// the drain starts (its client resumes on another node), so the drain
+// finishes well within its timeout and serve returns no error.
 func TestServeAndShutdown(t *testing.T) {
 	dir := t.TempDir()
-	getenv := func(k string) string {
-		return map[string]string{
-			"TOLLGATE_DATABASE_URL": "sqlite:" + filepath.Join(dir, "t.db"),
-			"TOLLGATE_ADDR":         "127.0.0.1:0",
-		}[k]
+	vars := map[string]string{
+		"TOLLGATE_DATABASE_URL":     "sqlite:" + filepath.Join(dir, "t.db"),
+		"TOLLGATE_ADDR":             "127.0.0.1:0",
+		"TOLLGATE_SHUTDOWN_TIMEOUT": "5s",
+	}
+	getenv := func(k string) string { return vars[k] }
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"client", "create", "--name", "rs", "--scopes", "tollgate:introspect", "--json"},
+		getenv, strings.NewReader(""), &out, io.Discard); err != nil {
+		t.Fatalf("client create: %v", err)
+	}
+	var rs struct {
+		ClientID     string `json:"client_id"`
+		ClientSecret string `json:"client_secret"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &rs); err != nil {
+		t.Fatalf("client create output: %v: %s", err, out.Bytes())
 	}
 	cfg, err := config.Load("", getenv)
 	if err != nil {
@@ -189,6 +204,26 @@ func TestServeAndShutdown(t *testing.T) {
 		t.Fatalf("healthz: %v %v", res, err)
 	}
 	res.Body.Close()
+
+	req, _ := http.NewRequest(http.MethodGet, "http://"+addr+"/oauth2/revocations/stream", nil)
+	req.SetBasicAuth(rs.ClientID, rs.ClientSecret)
+	var stream *http.Response
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		if stream, err = http.DefaultClient.Do(req); err == nil && stream.StatusCode == 200 {
+			break
+		}
+		if stream != nil {
+			stream.Body.Close()
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("revocation stream did not open: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond) // the node may not have loaded its set yet
+	}
+	defer stream.Body.Close()
+	streamEnded := make(chan struct{})
+	go func() { _, _ = io.Copy(io.Discard, stream.Body); close(streamEnded) }()
+
 	cancel()
 	select {
 	case err := <-done:
@@ -197,6 +232,11 @@ func TestServeAndShutdown(t *testing.T) {
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("serve did not stop")
+	}
+	select {
+	case <-streamEnded:
+	case <-time.After(5 * time.Second):
+		t.Error("the revocation stream was still open after serve returned")
 	}
 	if _, err := http.Get("http://" + addr + "/healthz"); err == nil {
 		t.Error("still serving after shutdown")

@@ -132,6 +132,16 @@ type service struct {
 	metrics  *metrics.Metrics
 	handler  http.Handler
 	log      *slog.Logger
+	// draining is closed by startDraining, when the HTTP server begins
+	// its shutdown.
+	draining  chan struct{}
+	drainOnce sync.Once
+}
+
+// startDraining tells long-lived requests (revocation streams) to end, so
+// that the HTTP server's drain does not wait for them.
+func (s *service) startDraining() {
+	s.drainOnce.Do(func() { close(s.draining) })
 }
 
 // newService wires a service from the configuration.
@@ -198,6 +208,7 @@ func newService(ctx context.Context, cfg config.Config, log *slog.Logger, tp tra
 	}
 	checks = append(checks, server.Check{Name: "revocations", Func: set.Ready})
 	met := metrics.New(set.Size, set.Synced, set.SyncAge)
+	draining := make(chan struct{})
 	h := server.New(server.Deps{
 		Issuer:       cfg.Issuer,
 		Tokens:       engine,
@@ -219,9 +230,11 @@ func newService(ctx context.Context, cfg config.Config, log *slog.Logger, tp tra
 		MetricsRoute:   cfg.Server.MetricsAddr == "",
 		RefreshTTL:     cfg.Tokens.RefreshTTL,
 		Checks:         checks,
+		Draining:       draining,
 		Logger:         log,
 	})
 	return &service{
+		draining: draining,
 		cfg:      cfg,
 		stores:   st,
 		keys:     km,

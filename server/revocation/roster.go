@@ -27,7 +27,7 @@ func (s *Set) acknowledge(ctx context.Context) bool {
 	valid := s.lease * 3 / 4
 	for range ackAttempts {
 		sent := s.now()
-		actx, cancel := context.WithTimeout(ctx, s.lease)
+		actx, cancel := context.WithTimeout(ctx, valid) // a later answer could not count
 		renewed, err := s.roster.AckRevocations(actx, s.node, s.loadedSeq(), s.lease)
 		cancel()
 		if err != nil {
