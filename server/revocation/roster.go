@@ -2,6 +2,7 @@ package revocation
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -80,6 +81,11 @@ func record(ctx context.Context, st store.RevocationStore, rs []*store.Revocatio
 	var last store.Revocation
 	for _, r := range rs {
 		if err := st.Revoke(ctx, r); err != nil {
+			if ctx.Err() != nil && !errors.Is(err, store.ErrUnavailable) {
+				// The caller gave up (a client that went away): not a
+				// server error.
+				err = fmt.Errorf("%w: recording a revocation: %w", store.ErrUnavailable, err)
+			}
 			return last, err
 		}
 		if r.Seq == 0 {

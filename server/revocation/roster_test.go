@@ -274,4 +274,13 @@ func TestRevokeGivenUp(t *testing.T) {
 	if revoked, ok := s.Check("given-up", nil, time.Now()); !revoked || !ok {
 		t.Errorf("abandoned revocation: revoked=%v ok=%v here", revoked, ok)
 	}
+	// A caller gone before the entry could even be recorded (the SQL
+	// store checks the context first): the same.
+	sq := revocation.New(sqltest.OpenSQLite(t), revocation.Options{})
+	run(t, sq)
+	gone, cancelGone := context.WithCancel(t.Context())
+	cancelGone()
+	if err := sq.Revoke(gone, tokenEntry("gone")); !errors.Is(err, store.ErrUnavailable) {
+		t.Errorf("Revoke with the caller gone = %v, want an error matching store.ErrUnavailable", err)
+	}
 }
