@@ -81,8 +81,8 @@ type Deps struct {
 	// with Last-Event-ID), so that the drain need not wait for them. Nil:
 	// streams end only with their connection or the node's feed.
 	Draining <-chan struct{}
-	Logger *slog.Logger
-	Now    func() time.Time
+	Logger   *slog.Logger
+	Now      func() time.Time
 }
 
 var releaseMode sync.Once
