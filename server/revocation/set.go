@@ -203,8 +203,8 @@ func (s *Set) Ready(context.Context) error {
 // that not settle within Lease and a second (the store itself unreachable,
 // say), Revoke reports store.ErrUnavailable: the entry is recorded and
 // spreads regardless, but the caller must not be told it is everywhere.
-// Without a roster it waits, briefly, for the entry to come back to this
-// node through the store's change feed.
+// A store without a roster promises nothing about other nodes: Revoke then
+// returns once the entry is recorded and held here.
 func (s *Set) Revoke(ctx context.Context, r *store.Revocation) error {
 	return s.RevokeAll(ctx, []*store.Revocation{r})
 }
@@ -216,39 +216,10 @@ func (s *Set) RevokeAll(ctx context.Context, rs []*store.Revocation) error {
 	if err != nil || last.Seq == 0 {
 		return err
 	}
-	if s.roster != nil {
-		return confirm(ctx, s.roster, last, s.lease+time.Second)
+	if s.roster == nil {
+		return nil
 	}
-	s.waitLoaded(ctx, last.Seq, revokeEchoWait)
-	return nil
-}
-
-// revokeEchoWait bounds how long Revoke waits for its own entry to come
-// back through the feed when the store keeps no roster.
-const revokeEchoWait = time.Second
-
-// waitLoaded waits until the store has been read up to seq, for at most d.
-func (s *Set) waitLoaded(ctx context.Context, seq int64, d time.Duration) {
-	if !s.watching.Load() {
-		return
-	}
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	for {
-		s.mu.RLock()
-		done, changed := s.loaded >= seq, s.changed
-		s.mu.RUnlock()
-		if done {
-			return
-		}
-		select {
-		case <-changed:
-		case <-timer.C:
-			return
-		case <-ctx.Done():
-			return
-		}
-	}
+	return confirm(ctx, s.roster, last, s.lease+time.Second)
 }
 
 // Since returns the entries after cursor (in Seq order) and the cursor to
@@ -328,8 +299,7 @@ func (s *Set) apply(rs []store.Revocation) {
 		}
 	}
 	if added {
-		close(s.changed)
-		s.changed = make(chan struct{})
+		s.wakeLocked()
 	}
 }
 

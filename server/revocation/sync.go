@@ -112,8 +112,7 @@ func (s *Set) setSyncedIfWatching() bool {
 	}
 	if !s.synced {
 		s.synced = true
-		close(s.changed)
-		s.changed = make(chan struct{})
+		s.wakeLocked()
 	}
 	return true
 }
@@ -162,8 +161,7 @@ func (s *Set) setLoaded(seq int64) {
 		return
 	}
 	s.loaded = seq
-	close(s.changed)
-	s.changed = make(chan struct{})
+	s.wakeLocked()
 }
 
 // setSynced records whether the set can vouch for itself, and wakes feed
@@ -175,6 +173,11 @@ func (s *Set) setSynced(v bool) {
 		return
 	}
 	s.synced = v
+	s.wakeLocked()
+}
+
+// wakeLocked wakes everyone waiting on changed. The caller holds mu.
+func (s *Set) wakeLocked() {
 	close(s.changed)
 	s.changed = make(chan struct{})
 }
