@@ -39,7 +39,10 @@ func (e *env) openAdmin(ctx context.Context) (*dbAdmin, error) {
 	}
 	// Admin commands print their results; only warnings go to the log.
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: max(slog.LevelWarn, cfg.Log.SlogLevel())}))
-	master, err := masterKey(cfg)
+	if err := requireEmbeddedDatabase(cfg); err != nil {
+		return nil, err
+	}
+	master, err := masterKey(cfg, false)
 	if err != nil {
 		return nil, err
 	}
@@ -49,7 +52,14 @@ func (e *env) openAdmin(ctx context.Context) (*dbAdmin, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &dbAdmin{cfg: cfg, master: master, log: log, stores: st, sql: st.sql, registry: newRegistry(cfg, master, st, revocation.Recorder{Store: st.revocations}, log)}, nil
+	a := &dbAdmin{cfg: cfg, master: master, log: log, stores: st, sql: st.sql, registry: newRegistry(cfg, master, st, revocation.Recorder{Store: st.revocations}, log)}
+	// Before any command writes, as the server would refuse what a wrong
+	// key makes.
+	if _, err := (direct{a}).keyManager(ctx); err != nil {
+		a.Close()
+		return nil, err
+	}
+	return a, nil
 }
 
 func (a *dbAdmin) Close() error { return a.stores.Close() }

@@ -82,10 +82,9 @@ func newTestEnv(t *testing.T, b backend) *testEnv {
 		t.Cleanup(func() { deleteRedisPrefix(t, vars["TOLLGATE_REDIS_URL"], vars["TOLLGATE_REDIS_PREFIX"]) })
 	}
 	e := &testEnv{t: t, vars: vars, logs: &bytes.Buffer{}}
-	if b == postgresRedis {
-		// As an operator would: PostgreSQL is migrated explicitly.
-		e.mustCLI("", "migrate")
-	}
+	// As an operator would: PostgreSQL is migrated explicitly; the embedded
+	// database is made by serve or migrate, never by an admin command.
+	e.mustCLI("", "migrate")
 	return e
 }
 

@@ -19,6 +19,13 @@ PostgreSQL run it once before starting new binaries.`,
 			if err != nil {
 				return err
 			}
+			if cfg.Embedded() {
+				// The embedded setup is the database and its key file:
+				// migrate makes both, as serve would.
+				if _, err := masterKey(cfg, true); err != nil {
+					return err
+				}
+			}
 			sq, err := openSQL(cmd.Context(), cfg, e.logger(cfg), true)
 			if err != nil {
 				return err

@@ -171,7 +171,7 @@ func (d direct) keyManager(ctx context.Context) (*keys.Manager, error) {
 		Logger:     d.a.log,
 	})
 	if err == nil {
-		err = km.Load(ctx)
+		err = checkMasterKey(ctx, km)
 	}
 	return km, err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"os"
@@ -99,17 +100,22 @@ func (s *stores) Close() error {
 }
 
 // masterKey returns the 32-byte master key: from TOLLGATE_MASTER_KEY, from
-// a key file, or, on the embedded default, from a key file created beside
-// the database on first start.
-func masterKey(cfg config.Config) ([]byte, error) {
+// a key file, or, on the embedded default, from a key file beside the
+// database, which create (serve and migrate) makes on first start.
+func masterKey(cfg config.Config, create bool) ([]byte, error) {
 	if cfg.MasterKey != "" {
 		return config.DecodeMasterKey(cfg.MasterKey)
 	}
 	path := cfg.KeyFilePath()
-	if cfg.Embedded() && cfg.MasterKeyFile == "" {
+	embeddedKey := cfg.Embedded() && cfg.MasterKeyFile == ""
+	if embeddedKey && create {
 		return keys.LoadOrCreateKeyFile(path)
 	}
 	b, err := os.ReadFile(path)
+	if embeddedKey && errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("no master key file at %s beside the database; 'tollgate serve' creates it on first start. "+
+			"Run the server once, or set TOLLGATE_MASTER_KEY_FILE to the server's key file", path)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("reading the master key file (TOLLGATE_MASTER_KEY_FILE): %w; create it with: openssl rand -base64 32 > %s", err, path)
 	}
@@ -146,10 +152,11 @@ func (s *service) startDraining() {
 
 // newService wires a service from the configuration.
 func newService(ctx context.Context, cfg config.Config, log *slog.Logger, tp trace.TracerProvider) (*service, error) {
-	master, err := masterKey(cfg)
+	master, err := masterKey(cfg, true)
 	if err != nil {
 		return nil, err
 	}
+	warnReadable(ctx, cfg, log)
 	st, err := openStores(ctx, cfg, log)
 	if err != nil {
 		return nil, err
@@ -162,11 +169,11 @@ func newService(ctx context.Context, cfg config.Config, log *slog.Logger, tp tra
 		Logger:     log,
 	})
 	if err == nil {
-		err = km.Load(ctx)
+		err = checkMasterKey(ctx, km)
 	}
 	if err != nil {
 		st.Close()
-		return nil, fmt.Errorf("loading signing keys: %w", err)
+		return nil, err
 	}
 	hasher := secret.NewHasher(keys.Derive(master, keys.PurposeClientSecretPepper))
 	rates := &throttle.Rates{Limiter: throttle.NewLocalLimiter(), Client: cfg.Limits.ClientRate, IP: cfg.Limits.IPRate, Logger: log}

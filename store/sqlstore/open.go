@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -112,6 +113,9 @@ func openSQLite(ctx context.Context, path string, cfg *gorm.Config) (*Store, err
 		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 			return nil, fmt.Errorf("sqlstore: create sqlite directory: %w", err)
 		}
+		if err := createPrivate(path); err != nil {
+			return nil, err
+		}
 	}
 
 	db, err := gorm.Open(sqlite.Open(sqliteDSN(path)), cfg)
@@ -139,6 +143,20 @@ func openSQLite(ctx context.Context, path string, cfg *gorm.Config) (*Store, err
 		return nil, closeOnErr(sqlDB, err)
 	}
 	return s, nil
+}
+
+// createPrivate creates the database file, if it does not exist yet, with
+// mode 0600: it holds password hashes and sealed keys, so only its owner may
+// read it. SQLite gives its -wal and -shm files the database file's mode.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("sqlstore: create sqlite file: %w", err)
+	}
+	return f.Close()
 }
 
 // sqliteDSN applies the pragmas to every new connection: WAL lets readers
