@@ -51,7 +51,11 @@ func (r *Registry) UpdateUser(ctx context.Context, id string, p UserPatch) (*sto
 	return u, r.record(ctx, "user.update", target(store.SubjectUser, u.ID), before, ViewUser(u))
 }
 
-// SetPassword replaces the user's password (argon2id).
+// SetPassword replaces the user's password (argon2id) and revokes every
+// token issued to the user until now, as disabling does: whoever logged in
+// with the old password (the reason to change it, often) loses the refresh
+// families and access tokens it got. The user's API keys are separate
+// credentials and keep working.
 func (r *Registry) SetPassword(ctx context.Context, id, password string) error {
 	if len(password) < minPasswordLen || len(password) > maxPasswordLen {
 		return &ValidationError{Fields: []FieldError{{Field: "password", Message: "must be 8 to 1024 bytes long"}}}
@@ -64,8 +68,12 @@ func (r *Registry) SetPassword(ctx context.Context, id, password string) error {
 	if err != nil {
 		return err
 	}
-	u.PasswordHash, u.UpdatedAt = hash, r.now().UTC()
+	now := r.now().UTC()
+	u.PasswordHash, u.UpdatedAt, u.TokensRevokedAt = hash, now, now
 	if err := r.users.UpdateUser(ctx, u); err != nil {
+		return err
+	}
+	if err := r.revokeUserSubject(ctx, u.ID, now); err != nil {
 		return err
 	}
 	return r.record(ctx, "user.set_password", target(store.SubjectUser, u.ID), nil, map[string]string{"password": "[redacted]"})
