@@ -70,6 +70,8 @@ func timePtr(t time.Time) *time.Time {
 // with a checksum) and stores only its keyed hash. The key is returned
 // once.
 func (r *Registry) CreateAPIKey(ctx context.Context, spec APIKeySpec) (*store.APIKey, string, error) {
+	ctx, done := r.begin(ctx)
+	defer done()
 	var v ValidationError
 	if spec.Name == "" || len(spec.Name) > maxNameLen || printable(spec.Name) != spec.Name {
 		v.add("name", "must be 1 to %d printable characters", maxNameLen)
@@ -146,6 +148,8 @@ func ownerMissing(kind store.OwnerKind) error {
 // and the access tokens it bought become inactive on every node within
 // moments.
 func (r *Registry) RevokeAPIKey(ctx context.Context, id string) error {
+	ctx, done := r.begin(ctx)
+	defer done()
 	k, err := r.apiKeys.GetAPIKey(ctx, id)
 	if err != nil {
 		return err

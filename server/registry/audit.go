@@ -4,11 +4,24 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"time"
 
 	"github.com/tollgate/tollgate/store"
 )
 
 type actorKey struct{}
+
+// changeTimeout bounds one change once it has begun.
+const changeTimeout = 30 * time.Second
+
+// begin detaches a change from its caller's cancellation. A caller that
+// leaves (an admin client resetting its connection, an interrupted CLI)
+// must not stop a change between its write and its audit entry: once
+// begun, the change and its entry are both written, within
+// changeTimeout.
+func (r *Registry) begin(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), changeTimeout)
+}
 
 // WithActor names who is making changes through ctx, for the audit log:
 // "client:<client_id>" for an admin token, "cli:<os user>" for the CLI.

@@ -39,6 +39,8 @@ type ClientSpec struct {
 // stores the client with only the secret's hash. The secret is returned
 // once and cannot be recovered later.
 func (r *Registry) CreateClient(ctx context.Context, spec ClientSpec) (*store.Client, string, error) {
+	ctx, done := r.begin(ctx)
+	defer done()
 	if len(spec.GrantTypes) == 0 {
 		spec.GrantTypes = []string{grant.ClientCredentials}
 	}

@@ -29,6 +29,8 @@ const (
 
 // UpdateClient applies p to the client, validating the result as a whole.
 func (r *Registry) UpdateClient(ctx context.Context, id string, p ClientPatch) (*store.Client, error) {
+	ctx, done := r.begin(ctx)
+	defer done()
 	c, err := r.clients.GetClient(ctx, id)
 	if err != nil {
 		return nil, err
@@ -65,6 +67,8 @@ func (r *Registry) UpdateClient(ctx context.Context, id string, p ClientPatch) (
 // working for overlap, so deployments can switch without downtime; a
 // secret older than that stops working at once.
 func (r *Registry) RotateClientSecret(ctx context.Context, id string, overlap time.Duration) (*store.Client, string, error) {
+	ctx, done := r.begin(ctx)
+	defer done()
 	if overlap < 0 || overlap > MaxSecretOverlap {
 		return nil, "", &ValidationError{Fields: []FieldError{{Field: "overlap", Message: "must be between 0 and " + MaxSecretOverlap.String()}}}
 	}
@@ -90,6 +94,8 @@ func (r *Registry) RotateClientSecret(ctx context.Context, id string, overlap ti
 // its secret, its API keys and its refresh tokens stop working at once,
 // and its access tokens leave every node's introspection within moments.
 func (r *Registry) DeleteClient(ctx context.Context, id string) error {
+	ctx, done := r.begin(ctx)
+	defer done()
 	c, err := r.clients.GetClient(ctx, id)
 	if err != nil {
 		return err

@@ -13,6 +13,8 @@ import (
 // Tokens issued afterwards are unaffected. It returns store.ErrNotFound
 // for an unknown client.
 func (r *Registry) RevokeClientTokens(ctx context.Context, clientID string) (time.Time, error) {
+	ctx, done := r.begin(ctx)
+	defer done()
 	c, err := r.clients.GetClient(ctx, clientID)
 	if err != nil {
 		return time.Time{}, err
@@ -32,6 +34,8 @@ func (r *Registry) RevokeClientTokens(ctx context.Context, clientID string) (tim
 // through any client up to now. It returns store.ErrNotFound for an
 // unknown user.
 func (r *Registry) RevokeUserTokens(ctx context.Context, userID string) (time.Time, error) {
+	ctx, done := r.begin(ctx)
+	defer done()
 	u, err := r.users.GetUser(ctx, userID)
 	if err != nil {
 		return time.Time{}, err

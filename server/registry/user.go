@@ -24,6 +24,8 @@ type UserSpec struct {
 // CreateUser validates spec, hashes the password with argon2id and stores
 // the user.
 func (r *Registry) CreateUser(ctx context.Context, spec UserSpec) (*store.User, error) {
+	ctx, done := r.begin(ctx)
+	defer done()
 	var v ValidationError
 	if spec.Username == "" || len(spec.Username) > maxUsernameLen || printable(spec.Username) != spec.Username {
 		v.add("username", "must be 1 to %d printable characters", maxUsernameLen)

@@ -17,6 +17,8 @@ type UserPatch struct {
 // UpdateUser applies p. Disabling a user also revokes every token issued to
 // them: a disabled user cannot log in, refresh, or use what they hold.
 func (r *Registry) UpdateUser(ctx context.Context, id string, p UserPatch) (*store.User, error) {
+	ctx, done := r.begin(ctx)
+	defer done()
 	u, err := r.users.GetUser(ctx, id)
 	if err != nil {
 		return nil, err
@@ -57,6 +59,8 @@ func (r *Registry) UpdateUser(ctx context.Context, id string, p UserPatch) (*sto
 // families and access tokens it got. The user's API keys are separate
 // credentials and keep working.
 func (r *Registry) SetPassword(ctx context.Context, id, password string) error {
+	ctx, done := r.begin(ctx)
+	defer done()
 	if len(password) < minPasswordLen || len(password) > maxPasswordLen {
 		return &ValidationError{Fields: []FieldError{{Field: "password", Message: "must be 8 to 1024 bytes long"}}}
 	}
@@ -81,6 +85,8 @@ func (r *Registry) SetPassword(ctx context.Context, id, password string) error {
 
 // DeleteUser deletes the user, their API keys, and revokes their tokens.
 func (r *Registry) DeleteUser(ctx context.Context, id string) error {
+	ctx, done := r.begin(ctx)
+	defer done()
 	u, err := r.users.GetUser(ctx, id)
 	if err != nil {
 		return err
