@@ -132,4 +132,3 @@ func TestCallerLeavingKeepsTheAudit(t *testing.T) {
 		})
 	}
 }
-
