@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"net/http"
 	"net/url"
 	"slices"
 	"testing"
@@ -173,5 +174,74 @@ func TestRemovedScopesLeaveKeysAndFamilies(t *testing.T) {
 				t.Errorf("user key exchange after the roles changed: %d %s", r.status, r.raw)
 			}
 		})
+	}
+}
+
+// TestExchangeChecksClientCredentials: a token exchange needs no client
+// credentials, but ones that are sent are checked (RFC 8693 §2.1, RFC 6749
+// §2.3): wrong ones are invalid_client (401, with a Basic challenge when
+// the Authorization header was used) and count against the client's
+// failure budget like any other grant's.
+func TestExchangeChecksClientCredentials(t *testing.T) {
+	e := newTestEnv(t, embedded)
+	id, secret := e.newClient("--name", "batch", "--scopes", "orders:read")
+	e.start()
+	key := e.mustCLI("", "apikey", "create", "--client", id, "--name", "cron", "--json")
+	var k struct {
+		APIKey string `json:"api_key"`
+	}
+	if err := json.Unmarshal([]byte(key), &k); err != nil || k.APIKey == "" {
+		t.Fatalf("apikey create printed %q", key)
+	}
+	exchange := func(extra url.Values, h http.Header) response {
+		form := url.Values{
+			"grant_type":         {"urn:ietf:params:oauth:grant-type:token-exchange"},
+			"subject_token":      {k.APIKey},
+			"subject_token_type": {"urn:tollgate:params:oauth:token-type:api_key"},
+		}
+		for n, v := range extra {
+			form[n] = v
+		}
+		return e.post("/oauth2/token", form, h)
+	}
+	for _, tc := range []struct {
+		name      string
+		extra     url.Values
+		header    http.Header
+		status    int
+		challenge bool
+	}{
+		{"no credentials", nil, nil, 200, false},
+		{"right secret, Basic", nil, basic(id, secret), 200, false},
+		{"right secret, form", url.Values{"client_id": {id}, "client_secret": {secret}}, nil, 200, false},
+		{"wrong secret, Basic", nil, basic(id, "tgs_wrong"), 401, true},
+		{"wrong secret, form", url.Values{"client_id": {id}, "client_secret": {"tgs_wrong"}}, nil, 401, false},
+		{"client_id without a secret", url.Values{"client_id": {id}}, nil, 401, false},
+		{"unknown client", nil, basic("tgc_nobody", "tgs_x"), 401, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := exchange(tc.extra, tc.header)
+			if r.status != tc.status {
+				t.Fatalf("%d %s", r.status, r.raw)
+			}
+			if tc.status == 401 && r.body["error"] != "invalid_client" {
+				t.Errorf("error %s", r.raw)
+			}
+			if got := r.header.Get("WWW-Authenticate") != ""; got != tc.challenge {
+				t.Errorf("WWW-Authenticate %q", r.header.Get("WWW-Authenticate"))
+			}
+		})
+	}
+	// Wrong secrets on exchanges exhaust the client's budget: even the
+	// right secret by client_credentials then waits.
+	locked := false
+	for i := 0; i < 30 && !locked; i++ {
+		locked = exchange(nil, basic(id, "tgs_guess")).status == 429
+	}
+	if !locked {
+		t.Fatal("30 wrong secrets on token exchanges were never locked out")
+	}
+	if r := e.post("/oauth2/token", url.Values{"grant_type": {"client_credentials"}}, basic(id, secret)); r.status != 429 {
+		t.Errorf("client_credentials after the exchange lockout: %d %s", r.status, r.raw)
 	}
 }
