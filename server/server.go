@@ -72,6 +72,9 @@ type Deps struct {
 	// X-Forwarded-For is believed; none by default, so the client address
 	// is the connection's.
 	TrustedProxies []string
+	// PublicScopes are the scopes discovery advertises in scopes_supported
+	// (none: the field is omitted).
+	PublicScopes []string
 	// Admin configures the admin API; nil leaves it out.
 	Admin *admin.Deps
 	// Checks run on GET /readyz.

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -243,5 +244,44 @@ func TestExchangeChecksClientCredentials(t *testing.T) {
 	}
 	if r := e.post("/oauth2/token", url.Values{"grant_type": {"client_credentials"}}, basic(id, secret)); r.status != 429 {
 		t.Errorf("client_credentials after the exchange lockout: %d %s", r.status, r.raw)
+	}
+}
+
+// TestDiscoveryPublishesOnlyPublicScopes: the unauthenticated RFC 8414
+// document lists the scopes the operator marks public and nothing of the
+// clients' (tollgate:admin least of all), and no empty list
+// (RFC 8414 §3.2).
+func TestDiscoveryPublishesOnlyPublicScopes(t *testing.T) {
+	for _, tc := range []struct {
+		name, public string
+		want         []string // nil: scopes_supported absent
+	}{
+		{"default", "", nil},
+		{"marked public", "orders:read  orders:write", []string{"orders:read", "orders:write"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newTestEnv(t, embedded)
+			e.vars["TOLLGATE_PUBLIC_SCOPES"] = tc.public
+			e.newClient("--name", "admin", "--scopes", "tollgate:admin")
+			e.newClient("--name", "secret-project", "--scopes", "project-x:launch orders:read")
+			e.start()
+			r := e.get("/.well-known/oauth-authorization-server")
+			if r.status != 200 {
+				t.Fatalf("%d %s", r.status, r.raw)
+			}
+			for _, leak := range []string{"tollgate:admin", "project-x:launch", "[]"} {
+				if strings.Contains(r.raw, leak) {
+					t.Errorf("the document holds %s: %s", leak, r.raw)
+				}
+			}
+			if _, ok := r.body["response_types_supported"]; ok {
+				t.Errorf("response_types_supported without an authorization endpoint: %s", r.raw)
+			}
+			got, ok := r.body["scopes_supported"]
+			if tc.want == nil && ok || tc.want != nil && !slices.Equal(strs(got), tc.want) {
+				t.Errorf("scopes_supported %v, want %v", got, tc.want)
+			}
+		})
 	}
 }
