@@ -76,6 +76,15 @@ type Tokens struct {
 	// KeyPrePublish is how long a new signing key is published in the JWKS
 	// before it signs, so resource servers know it first.
 	KeyPrePublish time.Duration `yaml:"key_prepublish"`
+	// PublicScopes, space-separated, are the scopes the unauthenticated
+	// discovery document advertises in scopes_supported. Empty (the
+	// default) omits the field: the clients' scopes are not published.
+	PublicScopes string `yaml:"public_scopes"`
+}
+
+// PublicScopeList returns PublicScopes split into scope values.
+func (t Tokens) PublicScopeList() []string {
+	return strings.Fields(t.PublicScopes)
 }
 
 // Log configures the process logger.

@@ -65,6 +65,8 @@ var bindings = []binding{
 		func(c *Config) any { return &c.Tokens.RefreshReuseGrace }},
 	{"TOLLGATE_KEY_PREPUBLISH", "tokens.key_prepublish", "how long a new signing key is in the JWKS before it signs (1m to 24h)", "",
 		func(c *Config) any { return &c.Tokens.KeyPrePublish }},
+	{"TOLLGATE_PUBLIC_SCOPES", "tokens.public_scopes", "space-separated scopes the discovery document advertises in scopes_supported; empty omits the field", "",
+		func(c *Config) any { return &c.Tokens.PublicScopes }},
 	{"TOLLGATE_LOG_LEVEL", "log.level", "debug, info, warn or error", "",
 		func(c *Config) any { return &c.Log.Level }},
 	{"TOLLGATE_LOG_FORMAT", "log.format", "json or text", "",

@@ -146,7 +146,23 @@ func validateTokens(t Tokens) []error {
 	// A long grace would let a stolen refresh token be replayed unnoticed.
 	errs = append(errs, checkRange("tokens.refresh_reuse_grace (TOLLGATE_REFRESH_REUSE_GRACE)", t.RefreshReuseGrace, 0, time.Minute)...)
 	errs = append(errs, checkRange("tokens.key_prepublish (TOLLGATE_KEY_PREPUBLISH)", t.KeyPrePublish, time.Minute, 24*time.Hour)...)
+	for _, s := range t.PublicScopeList() {
+		if !scopeToken(s) {
+			errs = append(errs, fmt.Errorf("tokens.public_scopes (TOLLGATE_PUBLIC_SCOPES) holds %q, not a scope: separate scopes with spaces; each may hold printable ASCII other than '\"' and '\\' (RFC 6749 §3.3)", s))
+		}
+	}
 	return errs
+}
+
+// scopeToken reports whether s is one RFC 6749 §3.3 scope-token:
+// %x21 / %x23-5B / %x5D-7E.
+func scopeToken(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x21 || c > 0x7e || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 func validateLog(l Log) []error {

@@ -77,6 +77,8 @@ func TestValidate(t *testing.T) {
 		{"lower-case eddsa", func(c *Config) { c.Tokens.SigningAlgorithm = "eddsa" }, []string{"TOLLGATE_SIGNING_ALG"}},
 		{"negative clock skew", func(c *Config) { c.Tokens.ClockSkew = -time.Second }, []string{"TOLLGATE_CLOCK_SKEW", "between 0s and 5m"}},
 		{"large clock skew", func(c *Config) { c.Tokens.ClockSkew = time.Hour }, []string{"TOLLGATE_CLOCK_SKEW"}},
+		{"public scopes", func(c *Config) { c.Tokens.PublicScopes = "orders:read orders:write" }, nil},
+		{"public scope with a quote", func(c *Config) { c.Tokens.PublicScopes = `orders:read a"b` }, []string{"TOLLGATE_PUBLIC_SCOPES", `"a\"b"`}},
 		{"reuse grace of 2s", func(c *Config) { c.Tokens.RefreshReuseGrace = 2 * time.Second }, nil},
 		{"negative reuse grace", func(c *Config) { c.Tokens.RefreshReuseGrace = -time.Second }, []string{"TOLLGATE_REFRESH_REUSE_GRACE"}},
 		{"long reuse grace", func(c *Config) { c.Tokens.RefreshReuseGrace = 5 * time.Minute }, []string{"TOLLGATE_REFRESH_REUSE_GRACE", "between 0s and 1m"}},

@@ -33,7 +33,7 @@ func routes(r *gin.Engine, d Deps) {
 	r.GET(pathRevocations, revocationsHandler(d.Auth, g, d.Revocations, d.Logger))
 	r.GET(pathRevocationsFeed, revocationStreamHandler(d.Auth, g, d.Revocations, d.Draining, d.Logger))
 	// Public: discovery documents and probes carry no secrets.
-	r.GET(pathMetadata, metadataHandler(d.Issuer, d.Clients, d.Logger))
+	r.GET(pathMetadata, metadataHandler(d.Issuer, d.PublicScopes))
 	r.GET(pathJWKS, jwksHandler(d.Keys))
 	// Public (authentication: none): the OpenAPI document holds no secrets.
 	r.GET(pathOpenAPI, openAPIHandler())

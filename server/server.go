@@ -6,7 +6,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"sync"
 	"time"
 
@@ -24,8 +23,9 @@ import (
 // TokenIssuer runs token requests; *grant.Engine implements it.
 type TokenIssuer interface {
 	Token(ctx context.Context, req *grant.Request) (*grant.Token, error)
-	// Exchange serves the token-exchange grant (API keys, RFC 8693).
-	Exchange(ctx context.Context, form url.Values) (*grant.Token, error)
+	// Exchange serves the token-exchange grant (API keys, RFC 8693); it
+	// checks client credentials only when req carries some.
+	Exchange(ctx context.Context, req *grant.Request) (*grant.Token, error)
 }
 
 // KeySet publishes the signing keys and finds them for verification;
@@ -72,6 +72,9 @@ type Deps struct {
 	// X-Forwarded-For is believed; none by default, so the client address
 	// is the connection's.
 	TrustedProxies []string
+	// PublicScopes are the scopes discovery advertises in scopes_supported
+	// (none: the field is omitted).
+	PublicScopes []string
 	// Admin configures the admin API; nil leaves it out.
 	Admin *admin.Deps
 	// Checks run on GET /readyz.

@@ -33,23 +33,23 @@ func tokenHandler(tokens TokenIssuer, g *guard, log *slog.Logger) gin.HandlerFun
 			return
 		}
 		c.Set(ctxGrantType, req.GrantType)
-		a := attempt{ip: c.ClientIP()}
-		if req.GrantType != grant.TokenExchange {
-			a.clientID = req.ClientID
-		}
+		// A token exchange needs no client credentials (the API key
+		// authenticates it), but ones that are sent are checked and
+		// budgeted like any other.
+		a := attempt{ip: c.ClientIP(), clientID: req.ClientID}
 		if req.GrantType == grant.Password {
 			a.username = req.Form.Get("username")
 		}
 		if g.locked(c, a) {
 			return
 		}
+		if req.ClientID != "" {
+			c.Set(ctxClientID, req.ClientID)
+		}
 		var tok *grant.Token
 		if req.GrantType == grant.TokenExchange {
-			// The API key authenticates this grant (RFC 8693); client
-			// credentials, if sent, play no part.
-			tok, err = tokens.Exchange(c.Request.Context(), req.Form)
+			tok, err = tokens.Exchange(c.Request.Context(), req)
 		} else {
-			c.Set(ctxClientID, req.ClientID)
 			tok, err = tokens.Token(c.Request.Context(), req)
 		}
 		if err != nil {

@@ -218,6 +218,7 @@ func newService(ctx context.Context, cfg config.Config, log *slog.Logger, tp tra
 	draining := make(chan struct{})
 	h := server.New(server.Deps{
 		Issuer:       cfg.Issuer,
+		PublicScopes: cfg.Tokens.PublicScopeList(),
 		Tokens:       engine,
 		Auth:         engine,
 		Keys:         km,

@@ -73,10 +73,16 @@ func (e *Engine) clientInfo(r *http.Request) (string, string, error) {
 }
 
 // clientScope is the engine's ClientScopeHandler. It resolves the granted
-// scope and the client's token lifetime into the engine's request.
+// scope and the client's token lifetime into the engine's request. The
+// engine runs it after passwordAuthorization, so a user's token is held to
+// the user's roles (UserScopeRoles).
 func (e *Engine) clientScope(tgr *oauth2.TokenGenerateRequest) (bool, error) {
 	st := issuanceFrom(tgr.Request.Context())
 	scopes, err := resolveScope(tgr.Scope, st.client.Scopes, st.client.DefaultScopes)
+	if err == nil && st.user != nil {
+		roles := st.user.Roles
+		scopes, err = grantable(scopes, func(s string) bool { return userMay(s, roles) }, whyUserRoles)
+	}
 	if err != nil {
 		st.err = err
 		return false, nil

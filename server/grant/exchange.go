@@ -25,12 +25,20 @@ var errBadAPIKey = oauth.New(oauth.InvalidGrant, "the API key is invalid, expire
 // Exchange serves the token-exchange grant. The grant engine rejects grant
 // types it does not know before any hook runs, so this grant is routed
 // here, before the engine. The API key authenticates the request: no
-// client secret is needed. A malformed key (wrong prefix, length or
-// checksum) is refused before any lookup.
-func (e *Engine) Exchange(ctx context.Context, form url.Values) (*Token, error) {
+// client secret is needed. Client credentials that are sent anyway are
+// checked (RFC 8693 §2.1 defers to RFC 6749 §2.3): wrong ones are
+// invalid_client, before the key is looked at. A malformed key (wrong
+// prefix, length or checksum) is refused before any lookup.
+func (e *Engine) Exchange(ctx context.Context, req *Request) (*Token, error) {
+	form := req.Form
 	key, err := exchangeRequest(form)
 	if err != nil {
 		return nil, err
+	}
+	if req.ClientID != "" || req.ClientSecret != "" {
+		if _, err := e.Authenticate(ctx, req.ClientID, req.ClientSecret); err != nil {
+			return nil, err
+		}
 	}
 	if !secret.Valid(secret.APIKeyPrefix, key) {
 		return nil, errBadAPIKey
@@ -40,8 +48,14 @@ func (e *Engine) Exchange(ctx context.Context, form url.Values) (*Token, error) 
 	if err != nil {
 		return nil, err
 	}
-	scopes, err := narrowScope(form.Get("scope"), k.Scopes)
+	scopes, err := narrowScope(form.Get("scope"), k.Scopes, "is not among the API key's scopes; an exchange may only narrow them")
 	if err != nil {
+		return nil, err
+	}
+	// The key carries what its owner may still grant: a scope since removed
+	// from the owning client, or one the user's roles no longer allow, is
+	// left out (UserScopeRoles).
+	if scopes, err = grantable(scopes, o.allows, whyKeyOwner); err != nil {
 		return nil, err
 	}
 	aud := o.audience
@@ -63,8 +77,9 @@ func (e *Engine) Exchange(ctx context.Context, form url.Values) (*Token, error) 
 }
 
 // lookupKey finds a usable key and its owner: from the cache when it is
-// fresh, else from the database. Revoked (in the store or cluster-wide),
-// expired keys and keys of deleted or disabled owners are errBadAPIKey.
+// fresh, else from the database (an owning client always from the client
+// store). Revoked (in the store or cluster-wide), expired keys and keys of
+// deleted or disabled owners are errBadAPIKey.
 func (e *Engine) lookupKey(ctx context.Context, hash []byte, now time.Time) (*store.APIKey, keyOwner, error) {
 	k, o, ok := e.keys.get(ctx, hash, now)
 	if !ok {
@@ -81,6 +96,14 @@ func (e *Engine) lookupKey(ctx context.Context, hash []byte, now time.Time) (*st
 				return nil, keyOwner{}, err
 			}
 			e.keys.put(hash, k, o, now)
+		}
+	} else if k.OwnerKind == store.OwnerClient {
+		// Clients are read through the client cache, which every node
+		// drops the moment a client changes: a scope removed from the
+		// owning client leaves its keys' next exchange at once.
+		var err error
+		if o, err = e.owner(ctx, k); err != nil {
+			return nil, keyOwner{}, err
 		}
 	}
 	if !k.RevokedAt.IsZero() || (!k.ExpiresAt.IsZero() && !now.Before(k.ExpiresAt)) || e.keys.revoked(k.ID) {
@@ -113,6 +136,18 @@ type keyOwner struct {
 	audience []string
 	roles    []string
 	ttl      time.Duration
+	// user marks a user's key; scopes are an owning client's current ones.
+	user   bool
+	scopes []string
+}
+
+// allows reports whether the owner may still grant s: a client the scopes
+// it holds now, a user what its roles allow (userMay).
+func (o keyOwner) allows(s string) bool {
+	if o.user {
+		return userMay(s, o.roles)
+	}
+	return slices.Contains(o.scopes, s)
 }
 
 // owner loads the key's owner. A deleted or disabled owner makes the key
@@ -127,7 +162,7 @@ func (e *Engine) owner(ctx context.Context, k *store.APIKey) (keyOwner, error) {
 		if err != nil {
 			return keyOwner{}, err
 		}
-		return keyOwner{clientID: c.ID, audience: c.Audience, roles: c.Roles, ttl: e.accessTTL(c)}, nil
+		return keyOwner{clientID: c.ID, audience: c.Audience, roles: c.Roles, ttl: e.accessTTL(c), scopes: c.Scopes}, nil
 	case store.OwnerUser:
 		u, err := e.opts.Users.GetUser(ctx, k.OwnerID)
 		if errors.Is(err, store.ErrNotFound) || (err == nil && u.Disabled) {
@@ -137,7 +172,7 @@ func (e *Engine) owner(ctx context.Context, k *store.APIKey) (keyOwner, error) {
 			return keyOwner{}, err
 		}
 		// A user's key acts as its own client: client_id is the key's ID.
-		return keyOwner{clientID: k.ID, roles: u.Roles, ttl: e.opts.AccessTTL}, nil
+		return keyOwner{clientID: k.ID, roles: u.Roles, ttl: e.opts.AccessTTL, user: true}, nil
 	}
 	return keyOwner{}, errBadAPIKey
 }

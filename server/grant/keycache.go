@@ -27,7 +27,9 @@ const maxCachedKeys = 50_000
 // It is safe because everything that must stop a key at once — revoking
 // it, deleting or disabling its owner — also records an "apikey:<id>"
 // revocation that reaches every node's revocation set within moments, and
-// that set is checked on every exchange; the short TTL covers the rest.
+// that set is checked on every exchange; the short TTL covers the rest (a
+// user's changed roles reach the tokens of their keys within it; an owning
+// client is read afresh on every exchange, see lookupKey).
 // While the set cannot vouch for itself the cache is not used.
 type keyCache struct {
 	revs KeyRevocations

@@ -65,10 +65,6 @@ func (e *Engine) rotate(ctx context.Context, st *issuance, tgr *oauth2.TokenGene
 	if !old.RotatedAt.IsZero() {
 		return nil, e.reused(ctx, st.client, family, old.RotatedAt, now)
 	}
-	scopes, err := narrowScope(tgr.Scope, old.Scopes)
-	if err != nil {
-		return nil, err
-	}
 	subject, roles := st.client.ID, st.client.Roles
 	if old.UserID != "" {
 		u, err := e.opts.Users.GetUser(ctx, old.UserID)
@@ -79,6 +75,19 @@ func (e *Engine) rotate(ctx context.Context, st *issuance, tgr *oauth2.TokenGene
 			return nil, err
 		}
 		subject, roles = u.ID, u.Roles
+	}
+	scopes, err := narrowScope(tgr.Scope, old.Scopes, "was not granted originally; a refresh may only narrow the scope")
+	if err != nil {
+		return nil, err
+	}
+	// The family keeps only what its client and user may still have: a
+	// scope removed from the client, or a role taken from the user, leaves
+	// the next token (and the family) without it.
+	scopes, err = grantable(scopes, func(s string) bool {
+		return slices.Contains(st.client.Scopes, s) && (old.UserID == "" || userMay(s, roles))
+	}, whyRefresh)
+	if err != nil {
+		return nil, err
 	}
 	ttl := e.accessTTL(st.client)
 	access, err := e.sign(st, subject, roles, scopes, now, ttl)
@@ -134,9 +143,10 @@ func (e *Engine) reused(ctx context.Context, c *store.Client, family string, rot
 	return errBadRefresh
 }
 
-// narrowScope lets a refresh request keep or narrow, never widen, the
-// original grant's scope (RFC 6749 §6).
-func narrowScope(requested string, granted []string) ([]string, error) {
+// narrowScope lets a request keep or narrow, never widen, what was granted
+// (a refresh: RFC 6749 §6; an API key's scopes). A scope outside granted is
+// invalid_scope, its message ending with why.
+func narrowScope(requested string, granted []string, why string) ([]string, error) {
 	want, err := ParseScope(requested)
 	if err != nil {
 		return nil, err
@@ -146,7 +156,7 @@ func narrowScope(requested string, granted []string) ([]string, error) {
 	}
 	for _, s := range want {
 		if !slices.Contains(granted, s) {
-			return nil, oauth.New(oauth.InvalidScope, "scope "+quote(s)+" was not granted originally; a refresh may only narrow the scope")
+			return nil, oauth.New(oauth.InvalidScope, "scope "+quote(s)+" "+why)
 		}
 	}
 	return want, nil
