@@ -173,6 +173,9 @@ func TestServeAndShutdown(t *testing.T) {
 	}
 	getenv := func(k string) string { return vars[k] }
 	var out bytes.Buffer
+	if err := run(context.Background(), []string{"migrate"}, getenv, strings.NewReader(""), io.Discard, io.Discard); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
 	if err := run(context.Background(), []string{"client", "create", "--name", "rs", "--scopes", "tollgate:introspect", "--json"},
 		getenv, strings.NewReader(""), &out, io.Discard); err != nil {
 		t.Fatalf("client create: %v", err)
