@@ -226,7 +226,7 @@ func newService(ctx context.Context, cfg config.Config, log *slog.Logger, tp tra
 		TrustedProxies: cfg.Server.TrustedProxyList(),
 		Rates:          rates,
 		RevocationRate: revocationRate(cfg.Limits.RevocationRate),
-		Streams:        server.StreamLimits{PerClient: cfg.Limits.StreamsPerClient, PerNode: cfg.Limits.Streams},
+		Streams:        server.StreamLimits{PerClient: cfg.Limits.StreamsPerClient, PerNode: cfg.Limits.Streams, WriteTimeout: cfg.Server.WriteTimeout},
 		Metrics:        met,
 		Tracer:         tp,
 		MetricsRoute:   cfg.Server.MetricsAddr == "",
