@@ -152,7 +152,7 @@ func defaults() Config {
 			KeyPrePublish:    10 * time.Minute,
 		},
 		Log:    Log{Level: "info", Format: "json"},
-		Limits: Limits{RevocationRate: 50, StreamsPerClient: 8, Streams: 1000},
+		Limits: Limits{RevocationRate: 50, StreamsPerClient: 100, Streams: 2000},
 		Server: Server{
 			ShutdownTimeout:   15 * time.Second,
 			ReadHeaderTimeout: 5 * time.Second,

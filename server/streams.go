@@ -7,8 +7,8 @@ import (
 
 // Stream limit defaults (see StreamLimits).
 const (
-	DefaultStreamsPerClient   = 8
-	DefaultStreamsPerNode     = 1000
+	DefaultStreamsPerClient   = 100
+	DefaultStreamsPerNode     = 2000
 	DefaultStreamWriteTimeout = 10 * time.Second
 )
 
@@ -16,8 +16,9 @@ const (
 // stream) of one node: each holds a connection, a goroutine and buffers,
 // and every revocation wakes them all. Zero fields take the defaults.
 type StreamLimits struct {
-	// PerClient caps one client's open streams; a resource server needs
-	// one per process.
+	// PerClient caps one client's open streams on this node; a resource
+	// server needs one per process, and its processes often share one
+	// client, so the default leaves room for a large fleet.
 	PerClient int
 	// PerNode caps all open streams of this node.
 	PerNode int
