@@ -105,6 +105,14 @@ type Limits struct {
 	ClientRate int `yaml:"client_rate"`
 	// IPRate applies to each caller address.
 	IPRate int `yaml:"ip_rate"`
+	// RevocationRate is each client's revocation budget (POST
+	// /oauth2/revoke), on by default, unlike the rates above: every
+	// revocation is held by every node until it expires. 0 turns it off.
+	RevocationRate int `yaml:"revocation_rate"`
+	// StreamsPerClient and Streams cap the open revocation streams per
+	// client and per node.
+	StreamsPerClient int `yaml:"streams_per_client"`
+	Streams          int `yaml:"streams"`
 }
 
 // Server holds the HTTP server's timeouts.
@@ -152,7 +160,8 @@ func defaults() Config {
 			ClockSkew:        30 * time.Second,
 			KeyPrePublish:    10 * time.Minute,
 		},
-		Log: Log{Level: "info", Format: "json"},
+		Log:    Log{Level: "info", Format: "json"},
+		Limits: Limits{RevocationRate: 50, StreamsPerClient: 100, Streams: 2000},
 		Server: Server{
 			ShutdownTimeout:   15 * time.Second,
 			ReadHeaderTimeout: 5 * time.Second,

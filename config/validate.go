@@ -27,6 +27,12 @@ func (c Config) Validate() error {
 	if c.Limits.ClientRate < 0 || c.Limits.IPRate < 0 {
 		errs = append(errs, fmt.Errorf("limits.client_rate (TOLLGATE_RATE_LIMIT_CLIENT) and limits.ip_rate (TOLLGATE_RATE_LIMIT_IP) are requests per second: 0 (no limit) or more"))
 	}
+	if c.Limits.RevocationRate < 0 {
+		errs = append(errs, fmt.Errorf("limits.revocation_rate (TOLLGATE_RATE_LIMIT_REVOCATION) is requests per second: 0 (no limit) or more"))
+	}
+	if c.Limits.StreamsPerClient < 1 || c.Limits.Streams < 1 {
+		errs = append(errs, fmt.Errorf("limits.streams_per_client (TOLLGATE_REVOCATION_STREAMS_PER_CLIENT) and limits.streams (TOLLGATE_REVOCATION_STREAMS) must be at least 1"))
+	}
 	return errors.Join(errs...)
 }
 

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 
@@ -19,7 +20,9 @@ type Introspector interface {
 
 // introspectHandler serves POST /oauth2/introspect (RFC 7662). The caller
 // authenticates as a client holding the tollgate:introspect scope; without
-// credentials it gets 401, without the scope 403, never token data.
+// credentials it gets 401, without the scope 403, never token data. A
+// node that cannot vouch for its revocation set answers 503 with
+// Retry-After for a token that is otherwise valid.
 func introspectHandler(auth ClientAuthenticator, g *guard, in Introspector, log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		cl, form, err := authenticateForm(c, auth, g)
@@ -36,6 +39,12 @@ func introspectHandler(auth ClientAuthenticator, g *guard, in Introspector, log 
 			return
 		}
 		res, err := in.Introspect(c.Request.Context(), tok, form.Get("token_type_hint"))
+		if errors.Is(err, introspection.ErrCannotVouch) {
+			// Not {"active":false}: a resource server may keep that as
+			// final, and the token may be perfectly good.
+			c.Header("Retry-After", "1")
+			err = oauth.New(oauth.TemporarilyUnavailable, "this node cannot vouch for its revocation set right now; retry shortly (another node can answer)")
+		}
 		if err != nil {
 			renderOAuthError(c, log, err, true)
 			return

@@ -20,9 +20,14 @@ import (
 type RevocationSet interface {
 	// Revoke records r in the store and in this node's set.
 	Revoke(ctx context.Context, r *store.Revocation) error
-	// Since returns the entries after cursor, the cursor to resume from,
-	// and a channel closed at the next change.
-	Since(cursor int64) ([]store.Revocation, int64, <-chan struct{})
+	// RevokeToken revokes an access token unless the set already covers
+	// it (by its jti or one of its subjects revoked at or after
+	// issuedAt); covered reports that no-op.
+	RevokeToken(ctx context.Context, r *store.Revocation, subjects []string, issuedAt time.Time) (covered bool, err error)
+	// Page returns at most limit entries after cursor, the cursor to
+	// resume from, whether more entries follow at once, and a channel
+	// closed at the next change.
+	Page(cursor int64, limit int) (rs []store.Revocation, next int64, more bool, changed <-chan struct{})
 	// Ready fails while the set may be incomplete.
 	Ready(ctx context.Context) error
 }
@@ -67,19 +72,31 @@ func (rv *revoker) revoke(ctx context.Context, cl *store.Client, tok string) err
 	if c.ClientID != cl.ID {
 		return errNotYours
 	}
-	// Kept until the token could no longer pass any check, exp + skew.
-	return rv.set.Revoke(ctx, &store.Revocation{
+	// Kept until the token could no longer pass any check, exp + skew. A
+	// token the set already covers (revoked before, or its client, user
+	// or API key revoked since it was issued) adds nothing: the set stays
+	// as small as the tokens actually revoked.
+	subjects := []string{store.SubjectClient + c.ClientID, store.SubjectUser + c.Subject}
+	if c.APIKeyID != "" {
+		subjects = append(subjects, store.SubjectAPIKey+c.APIKeyID)
+	}
+	_, err = rv.set.RevokeToken(ctx, &store.Revocation{
 		Kind: store.RevokedToken, Key: c.ID, RevokedAt: now, ExpiresAt: c.ExpiresAt.Add(rv.skew),
-	})
+	}, subjects, c.IssuedAt)
+	return err
 }
 
 // revokeHandler serves POST /oauth2/revoke (RFC 7009). The caller
-// authenticates as a client, with Basic or form credentials.
-func revokeHandler(auth ClientAuthenticator, g *guard, rv *revoker, log *slog.Logger) gin.HandlerFunc {
+// authenticates as a client, with Basic or form credentials, and spends
+// one unit of its revocation budget per request, whatever the token.
+func revokeHandler(auth ClientAuthenticator, g *guard, b *revocationBudget, rv *revoker, log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		cl, form, err := authenticateForm(c, auth, g)
 		if err != nil {
 			renderOAuthError(c, log, err, true)
+			return
+		}
+		if !b.admit(c, cl.ID) {
 			return
 		}
 		tok := form.Get("token")

@@ -27,11 +27,12 @@ func routes(r *gin.Engine, d Deps) {
 	r.POST(pathToken, tokenHandler(d.Tokens, g, d.Logger))
 	// Client authentication; a client may revoke only its own tokens.
 	rv := &revoker{keys: d.Keys, set: d.Revocations, refresh: d.Refresh, issuer: d.Issuer, skew: d.ClockSkew, refreshTTL: d.RefreshTTL, now: d.Now}
-	r.POST(pathRevoke, revokeHandler(d.Auth, g, rv, d.Logger))
+	r.POST(pathRevoke, revokeHandler(d.Auth, g, newRevocationBudget(revocationLimiter(d.Rates), d.RevocationRate, d.Logger), rv, d.Logger))
 	// Client authentication and the tollgate:introspect scope.
 	r.POST(pathIntrospect, introspectHandler(d.Auth, g, d.Introspector, d.Logger))
 	r.GET(pathRevocations, revocationsHandler(d.Auth, g, d.Revocations, d.Logger))
-	r.GET(pathRevocationsFeed, revocationStreamHandler(d.Auth, g, d.Revocations, d.Draining, d.Logger))
+	slots := newStreamSlots(d.Streams, func(n int) { d.Metrics.RevocationStreams.Set(float64(n)) })
+	r.GET(pathRevocationsFeed, revocationStreamHandler(d.Auth, g, d.Revocations, slots, d.Draining, d.Logger))
 	// Public: discovery documents and probes carry no secrets.
 	r.GET(pathMetadata, metadataHandler(d.Issuer, d.PublicScopes))
 	r.GET(pathJWKS, jwksHandler(d.Keys))

@@ -68,6 +68,13 @@ type Deps struct {
 	MetricsRoute bool
 	// Rates are the request-rate limits (nil: none).
 	Rates *throttle.Rates
+	// RevocationRate is each client's revocation budget, in requests per
+	// second on POST /oauth2/revoke (0: DefaultRevocationRate; negative:
+	// off). It draws on Rates' limiter (cluster-wide with Redis), else a
+	// local one.
+	RevocationRate int
+	// Streams caps revocation streams (zero fields: the defaults).
+	Streams StreamLimits
 	// TrustedProxies are the addresses (IPs or CIDRs) whose
 	// X-Forwarded-For is believed; none by default, so the client address
 	// is the connection's.

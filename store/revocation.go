@@ -43,12 +43,29 @@ type Revocation struct {
 	ExpiresAt time.Time
 }
 
+// Covers reports whether entry a makes recording b pointless: the same
+// kind and key, kept at least as long, and for a subject revoked at least
+// as late (a later subject revocation also matches tokens issued in
+// between, so it is new).
+func Covers(a, b Revocation) bool {
+	if a.Kind != b.Kind || a.Key != b.Key || a.ExpiresAt.Before(b.ExpiresAt) {
+		return false
+	}
+	return a.Kind == RevokedToken || !a.RevokedAt.Before(b.RevokedAt)
+}
+
 // RevocationStore records revocations until they expire, in order, and
 // tells watchers when new ones arrive. Every method is safe for concurrent
 // use across processes sharing the backing store.
 type RevocationStore interface {
 	// Revoke records r, sets r.Seq, and notifies watchers. An entry that
 	// has already expired is not recorded (r.Seq stays 0, no error).
+	// Revoke is idempotent: when an unexpired entry already covers r
+	// (Covers), nothing is written, no watcher is woken, and r is set to
+	// that entry, Seq included. Its Seq may be at or below what readers
+	// have seen; a caller that waits until every node holds r.Seq thereby
+	// waits for the entry that does the work. So repeating a revocation
+	// never grows the set, however often or from however many nodes.
 	Revoke(ctx context.Context, r *Revocation) error
 	// RevocationsSince returns the unexpired entries with Seq > after in
 	// Seq order, at most limit of them. Once a call has returned an entry

@@ -2,8 +2,8 @@ package verify
 
 import "errors"
 
-// Verification errors. Verify wraps exactly one of them; compare with
-// errors.Is. Every one but ErrUnavailable means the token must be refused
+// Verification errors. Verify wraps exactly one of them (ErrNotVouching
+// only together with ErrUnavailable); compare with errors.Is. Every one but ErrUnavailable means the token must be refused
 // as invalid (RFC 6750 §3.1 invalid_token); ErrUnavailable means the
 // verifier could not decide and the request should be retried later.
 var (
@@ -42,6 +42,11 @@ var (
 	// ErrUnavailable: introspection (or the key set) could not be reached
 	// to decide about the token. Nothing is known about the token.
 	ErrUnavailable = errors.New("verify: issuer unavailable")
+	// ErrNotVouching: in Introspect mode, the issuer answered that it
+	// cannot vouch for its revocation set right now (503
+	// temporarily_unavailable), also after retries. It always comes with
+	// ErrUnavailable: nothing is known about the token; retry later.
+	ErrNotVouching = errors.New("verify: issuer cannot vouch for its revocation set right now")
 	// ErrClosed: Verify was called after Close.
 	ErrClosed = errors.New("verify: verifier closed")
 )

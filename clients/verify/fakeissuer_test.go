@@ -33,6 +33,13 @@ type fakeIssuer struct {
 	events     chan string // raw SSE text to send on the open stream
 	dropStream chan struct{}
 	silent     bool // streams send nothing at all
+	pageSize   int  // entries per feed page, as Tollgate's ?limit= (0: all)
+	pages      int  // feed pages served
+	// resyncing is how many introspection calls are answered 503
+	// temporarily_unavailable (a node that cannot vouch) before the
+	// token is described as active; introspections counts the calls.
+	resyncing      int
+	introspections int
 }
 
 func newFakeIssuer(t testing.TB) *fakeIssuer {
@@ -51,6 +58,7 @@ func newFakeIssuer(t testing.TB) *fakeIssuer {
 	mux.HandleFunc("GET /.well-known/jwks.json", f.jwks)
 	mux.HandleFunc("GET /oauth2/revocations", f.list)
 	mux.HandleFunc("GET /oauth2/revocations/stream", f.stream)
+	mux.HandleFunc("POST /oauth2/introspect", f.introspect)
 	f.srv = httptest.NewServer(mux)
 	t.Cleanup(func() {
 		f.srv.CloseClientConnections()
@@ -104,14 +112,45 @@ func (f *fakeIssuer) list(w http.ResponseWriter, r *http.Request) {
 	after, _ := strconv.ParseInt(r.URL.Query().Get("cursor"), 10, 64)
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	out, cursor := []revocation{}, after
+	f.pages++
+	out, cursor, more := []revocation{}, after, false
 	for _, e := range f.entries {
-		if e.Seq > after {
-			out = append(out, e)
-			cursor = max(cursor, e.Seq)
+		if e.Seq <= after {
+			continue
 		}
+		if f.pageSize > 0 && len(out) == f.pageSize {
+			more = true
+			break
+		}
+		out = append(out, e)
+		cursor = max(cursor, e.Seq)
 	}
-	writeJSON(w, map[string]any{"revocations": out, "cursor": strconv.FormatInt(cursor, 10)})
+	doc := map[string]any{"revocations": out, "cursor": strconv.FormatInt(cursor, 10)}
+	if more {
+		doc["next_cursor"] = strconv.FormatInt(cursor, 10)
+	}
+	writeJSON(w, doc)
+}
+
+// introspect answers as a Tollgate node that cannot vouch for its
+// revocation set while f.resyncing lasts, then as one that can.
+func (f *fakeIssuer) introspect(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	f.introspections++
+	busy := f.introspections <= f.resyncing
+	f.mu.Unlock()
+	if busy {
+		w.Header().Set("Retry-After", "1")
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprint(w, `{"error":"temporarily_unavailable","error_description":"this node cannot vouch for its revocation set right now"}`)
+		return
+	}
+	now := time.Now()
+	writeJSON(w, map[string]any{
+		"active": true, "iss": f.srv.URL, "sub": "tgc_app", "client_id": "tgc_app", "aud": "https://api.example",
+		"iat": now.Unix(), "exp": now.Add(5 * time.Minute).Unix(), "jti": "j", "token_type": "Bearer", "token_use": "access_token",
+	})
 }
 
 // stream records the Last-Event-ID, then relays f.events until told to

@@ -48,13 +48,25 @@ type feed struct {
 }
 
 // load reads the entries after the cursor (the whole set at first) and
-// applies them.
+// applies them, page by page: the issuer answers a bounded page and sets
+// next_cursor while more follow.
 func (f *feed) load(ctx context.Context) error {
+	for {
+		more, err := f.loadPage(ctx)
+		if err != nil || !more {
+			return err
+		}
+	}
+}
+
+// loadPage reads and applies one page after the cursor, and reports
+// whether the issuer said more follow.
+func (f *feed) loadPage(ctx context.Context) (more bool, err error) {
 	u := f.listURL
 	if f.cursor > 0 {
 		pu, err := url.Parse(u)
 		if err != nil {
-			return err
+			return false, err
 		}
 		q := pu.Query()
 		q.Set("cursor", strconv.FormatInt(f.cursor, 10))
@@ -64,13 +76,14 @@ func (f *feed) load(ctx context.Context) error {
 	var doc struct {
 		Revocations []revocation `json:"revocations"`
 		Cursor      string       `json:"cursor"`
+		NextCursor  string       `json:"next_cursor"`
 	}
 	if err := getJSON(ctx, f.o, u, true, maxFeedBody, &doc); err != nil {
-		return err
+		return false, err
 	}
 	cursor, err := strconv.ParseInt(doc.Cursor, 10, 64)
 	if err != nil || cursor < 0 {
-		return fmt.Errorf("verify: revocation feed returned cursor %.40q", doc.Cursor)
+		return false, fmt.Errorf("verify: revocation feed returned cursor %.40q", doc.Cursor)
 	}
 	valid := doc.Revocations[:0]
 	for _, r := range doc.Revocations {
@@ -79,8 +92,15 @@ func (f *feed) load(ctx context.Context) error {
 		}
 	}
 	f.set.apply(valid, f.o.Now().Unix())
+	before := f.cursor
 	f.cursor = max(f.cursor, cursor)
-	return nil
+	if doc.NextCursor == "" {
+		return false, nil
+	}
+	if f.cursor <= before {
+		return false, fmt.Errorf("verify: revocation feed page did not advance the cursor past %d", before)
+	}
+	return true, nil
 }
 
 // understood reports whether r can be applied, logging entries of a kind

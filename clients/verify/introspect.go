@@ -3,6 +3,7 @@ package verify
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -45,9 +46,9 @@ func (in *introspector) check(ctx context.Context, tok string, k key, now time.T
 	if e := in.cache.get(k, now.UnixNano()); e != nil {
 		return e, nil
 	}
-	raw, err := in.call(ctx, tok)
+	raw, err := in.ask(ctx, tok)
 	if err != nil {
-		return nil, fmt.Errorf("%w: introspection: %v", ErrUnavailable, err)
+		return nil, err
 	}
 	var r introspection
 	if err := json.Unmarshal(raw, &r); err != nil {
@@ -64,6 +65,31 @@ func (in *introspector) check(ctx context.Context, tok string, k key, now time.T
 	e := newEntry(p, until)
 	in.cache.put(k, e, now.UnixNano())
 	return e, nil
+}
+
+// resyncRetries is how often ask asks again when the node that answered
+// cannot vouch for its revocation set: behind a load balancer, the next
+// request usually reaches another node.
+const resyncRetries = 2
+
+// ask calls the introspection endpoint. A node that cannot vouch for its
+// revocation set answers 503 temporarily_unavailable (never "inactive",
+// which would be final); ask retries that at once, then fails closed with
+// ErrNotVouching (and ErrUnavailable).
+func (in *introspector) ask(ctx context.Context, tok string) ([]byte, error) {
+	for try := 0; ; try++ {
+		raw, err := in.call(ctx, tok)
+		if err == nil {
+			return raw, nil
+		}
+		var se *statusError
+		if !errors.As(err, &se) || se.code != http.StatusServiceUnavailable || !strings.HasPrefix(se.detail, "temporarily_unavailable") {
+			return nil, fmt.Errorf("%w: introspection: %v", ErrUnavailable, err)
+		}
+		if try == resyncRetries || ctx.Err() != nil {
+			return nil, fmt.Errorf("%w: %w: introspection: %v", ErrUnavailable, ErrNotVouching, err)
+		}
+	}
 }
 
 // principal applies the same rules as local verification to an answer.

@@ -233,6 +233,8 @@ func newService(ctx context.Context, cfg config.Config, log *slog.Logger, tp tra
 		ClockSkew:      cfg.Tokens.ClockSkew,
 		TrustedProxies: cfg.Server.TrustedProxyList(),
 		Rates:          rates,
+		RevocationRate: revocationRate(cfg.Limits.RevocationRate),
+		Streams:        server.StreamLimits{PerClient: cfg.Limits.StreamsPerClient, PerNode: cfg.Limits.Streams, WriteTimeout: cfg.Server.WriteTimeout},
 		Metrics:        met,
 		Tracer:         tp,
 		MetricsRoute:   cfg.Server.MetricsAddr == "",
@@ -333,3 +335,12 @@ func (sr subjectRevocations) TokensRevokedAt(ctx context.Context, clientID, user
 
 // farFuture marks every token of a subject as revoked.
 var farFuture = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// revocationRate maps the configured budget (0: off) to server.Deps'
+// (0: the default, negative: off).
+func revocationRate(perSecond int) int {
+	if perSecond == 0 {
+		return -1
+	}
+	return perSecond
+}

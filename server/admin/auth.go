@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"errors"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/tollgate/tollgate/server/introspection"
 	"github.com/tollgate/tollgate/server/registry"
 	"github.com/tollgate/tollgate/store"
 )
@@ -15,7 +17,8 @@ import (
 // requireAdmin admits requests whose bearer token is active (signature,
 // expiry, this node's revocation set) and carries the tollgate:admin
 // scope. No or a bad token: 401 with a Bearer challenge (RFC 6750 §3); a
-// token without the scope: 403. The caller becomes the audit log's actor.
+// token without the scope: 403; a node that cannot vouch for its
+// revocation set: 503. The caller becomes the audit log's actor.
 func requireAdmin(tokens Introspector, log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		tok, ok := bearer(c.Request.Header.Values("Authorization"))
@@ -26,6 +29,14 @@ func requireAdmin(tokens Introspector, log *slog.Logger) gin.HandlerFunc {
 			return
 		}
 		res, err := tokens.Introspect(c.Request.Context(), tok, "access_token")
+		if errors.Is(err, introspection.ErrCannotVouch) {
+			// The token may be good: 503, not 401, so the caller retries
+			// instead of discarding it.
+			c.Header("Retry-After", "1")
+			renderProblem(c, problem{Type: problemType + "unavailable", Title: "Temporarily unavailable", Status: http.StatusServiceUnavailable,
+				Detail: "this node's revocation set is resynchronising, so it cannot check the token; retry shortly"})
+			return
+		}
 		if err != nil {
 			fail(c, log, err)
 			return

@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -66,6 +67,14 @@ type Result struct {
 
 var inactive = &Result{}
 
+// ErrCannotVouch is Introspect's error for a token that passes every
+// other check while this node's revocation set cannot vouch for its
+// completeness (loading, or its feed lost). It wraps store.ErrUnavailable,
+// so callers answer 503 and the client asks again (another node): an
+// answer of inactive always means the token is bad, and a resource server
+// may keep it as final.
+var ErrCannotVouch = fmt.Errorf("%w: this node's revocation set is resynchronising", store.ErrUnavailable)
+
 // Introspector answers introspection requests.
 type Introspector struct {
 	o     Options
@@ -86,21 +95,23 @@ func New(o Options) *Introspector {
 // Introspect returns the token's state. The hint (RFC 7662 §2.1) orders
 // the lookups but is not trusted. Unknown, expired, revoked, tampered and
 // foreign tokens are inactive; an error means a store could not be
-// reached, and the caller answers 503 rather than guess.
+// reached, or (ErrCannotVouch) the revocation set cannot vouch for a
+// token that is otherwise valid, and the caller answers 503 rather than
+// guess.
 func (i *Introspector) Introspect(ctx context.Context, tok, hint string) (*Result, error) {
 	if _, ok := secret.ParseRefreshToken(tok); ok || hint == "refresh_token" {
 		if r, err := i.refresh(ctx, tok); err != nil || r.Active {
 			return r, err
 		}
 	}
-	return i.access(tok), nil
+	return i.access(tok)
 }
 
 // access checks a JWT access token: the signature once (then cached until
 // exp), the revocation set every time.
-func (i *Introspector) access(tok string) *Result {
+func (i *Introspector) access(tok string) (*Result, error) {
 	if len(tok) > accesstoken.MaxTokenLen || strings.Count(tok, ".") != 2 {
-		return inactive
+		return inactive, nil
 	}
 	now := i.o.Now()
 	key := sha256.Sum256([]byte(tok))
@@ -109,21 +120,25 @@ func (i *Introspector) access(tok string) *Result {
 		var err error
 		c, err = accesstoken.Verify(tok, i.o.Keys, accesstoken.VerifyOptions{Issuer: i.o.Issuer, Now: now, Leeway: i.o.Leeway})
 		if err != nil {
-			return inactive
+			return inactive, nil
 		}
 		i.cache.put(key, c)
 	}
 	// The cache never outlives exp, and is never a reason to skip this.
 	if !now.Before(c.ExpiresAt.Add(i.o.Leeway)) {
-		return inactive
+		return inactive, nil
 	}
 	subjects := [3]string{store.SubjectClient + c.ClientID, store.SubjectUser + c.Subject}
 	n := 2
 	if c.APIKeyID != "" {
 		subjects[2], n = store.SubjectAPIKey+c.APIKeyID, 3
 	}
-	if revoked, sure := i.o.Revocations.Check(c.ID, subjects[:n], c.IssuedAt); revoked || !sure {
-		return inactive
+	revoked, sure := i.o.Revocations.Check(c.ID, subjects[:n], c.IssuedAt)
+	switch {
+	case !sure:
+		return nil, ErrCannotVouch
+	case revoked:
+		return inactive, nil
 	}
 	r := &Result{
 		Active:    true,
@@ -147,7 +162,7 @@ func (i *Introspector) access(tok string) *Result {
 	} else {
 		r.Audience = c.Audience
 	}
-	return r
+	return r, nil
 }
 
 // refresh looks a refresh token up in the refresh store.

@@ -20,6 +20,8 @@ type Metrics struct {
 	RequestDuration *prometheus.HistogramVec
 	Throttled       *prometheus.CounterVec
 	StoreErrors     *prometheus.CounterVec
+	// RevocationStreams is the number of open revocation streams.
+	RevocationStreams prometheus.Gauge
 }
 
 // New builds the metrics. The functions, where not nil, are read on each
@@ -37,13 +39,16 @@ func New(revocationSize func() int, revocationSynced func() bool, syncAge func()
 	}, []string{"route", "method", "status"})
 	m.Throttled = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "tollgate_throttled_total",
-		Help: "Requests answered 429: by reason (locked_out after failed authentications, or rate_limited).",
+		Help: "Requests answered 429: by reason (locked_out after failed authentications, rate_limited, revocation_budget, stream_limit).",
 	}, []string{"reason"})
 	m.StoreErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "tollgate_store_errors_total",
 		Help: "Requests that failed because a store (database or Redis) was unavailable or failed.",
 	}, []string{"kind"})
-	m.reg.MustRegister(m.TokenRequests, m.RequestDuration, m.Throttled, m.StoreErrors,
+	m.RevocationStreams = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "tollgate_revocation_streams", Help: "Open revocation streams (GET /oauth2/revocations/stream) on this node.",
+	})
+	m.reg.MustRegister(m.TokenRequests, m.RequestDuration, m.Throttled, m.StoreErrors, m.RevocationStreams,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if revocationSize != nil {
 		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{

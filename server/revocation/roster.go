@@ -74,9 +74,10 @@ func (s *Set) leave() {
 }
 
 // record records every entry in st, calling recorded for each one st kept
-// (an entry already expired is not kept), and returns the one with the
-// highest Seq with ExpiresAt set to the latest expiry of them all: what a
-// confirmation must wait for.
+// (an entry already expired is not kept; one already covered comes back
+// as the covering entry), and returns the one with the highest Seq with
+// ExpiresAt set to the latest expiry of them all: what a confirmation must
+// wait for.
 func record(ctx context.Context, st store.RevocationStore, rs []*store.Revocation, recorded func(*store.Revocation)) (store.Revocation, error) {
 	var last store.Revocation
 	for _, r := range rs {
@@ -107,29 +108,30 @@ func record(ctx context.Context, st store.RevocationStore, rs []*store.Revocatio
 const confirmPollMax = 5 * time.Millisecond
 
 // confirm waits until every node on the roster holds every entry up to
-// last.Seq or has lost its lease, for at most within. Entries that have
-// all expired meanwhile need no confirmation: nothing they match is
-// active anywhere (and a node never reads an expired entry, so it would
-// never acknowledge it).
-func confirm(ctx context.Context, roster store.RevocationRoster, last store.Revocation, within time.Duration) error {
+// last.Seq or has lost its lease, for at most within; held reports that
+// the roster said so. Entries that have all expired meanwhile need no
+// confirmation: nothing they match is active anywhere (and a node never
+// reads an expired entry, so it would never acknowledge it); held is then
+// false, since other entries up to last.Seq may still be unconfirmed.
+func confirm(ctx context.Context, roster store.RevocationRoster, last store.Revocation, within time.Duration) (held bool, err error) {
 	deadline := time.Now().Add(within)
 	pause := 200 * time.Microsecond
 	for {
 		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("%w: revocation recorded, but not yet confirmed by every node: %w", store.ErrUnavailable, err)
+			return false, fmt.Errorf("%w: revocation recorded, but not yet confirmed by every node: %w", store.ErrUnavailable, err)
 		}
 		if !time.Now().Before(last.ExpiresAt) {
-			return nil
+			return false, nil
 		}
 		lag, err := roster.RevocationLaggards(ctx, last.Seq)
 		if err == nil && len(lag) == 0 {
-			return nil
+			return true, nil
 		}
 		if !time.Now().Add(pause).Before(deadline) {
 			if err != nil {
-				return fmt.Errorf("revocation recorded, but whether every node holds it is unknown: %w", err)
+				return false, fmt.Errorf("revocation recorded, but whether every node holds it is unknown: %w", err)
 			}
-			return fmt.Errorf("%w: revocation recorded, but nodes %s have not confirmed it within %v",
+			return false, fmt.Errorf("%w: revocation recorded, but nodes %s have not confirmed it within %v",
 				store.ErrUnavailable, strings.Join(lag, ", "), within)
 		}
 		select {
@@ -168,5 +170,6 @@ func (rc Recorder) RevokeAll(ctx context.Context, rs []*store.Revocation) error 
 	if lease <= 0 {
 		lease = DefaultLease
 	}
-	return confirm(ctx, roster, last, lease+time.Second)
+	_, err = confirm(ctx, roster, last, lease+time.Second)
+	return err
 }

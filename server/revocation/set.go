@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"slices"
 	"sort"
@@ -65,10 +66,11 @@ type Set struct {
 	// syncMu serialises reads from the store.
 	syncMu sync.Mutex
 
-	mu       sync.RWMutex
-	tokens   map[string]time.Time // jti → expiry
-	subjects map[string]subject   // subject key → latest revocation
-	entries  []store.Revocation   // Seq order, for the feed
+	mu sync.RWMutex
+	// tokens holds, per jti, the entry kept longest: what covers a repeat.
+	tokens   map[string]store.Revocation
+	subjects map[string]subject // subject key → latest revocation
+	entries  []store.Revocation // Seq order, for the feed
 	seen     map[int64]struct{}
 	// loaded is the highest Seq read from the store, which returns entries
 	// in Seq order: every entry up to it is in the set. An entry of this
@@ -93,10 +95,16 @@ type Set struct {
 	// loadedAt is when the store was last read successfully (Unix ns).
 	loadedAt atomic.Int64
 	changed  chan struct{} // closed and replaced on every change
+	// confirmed is a Seq every node on the roster was seen to hold (see
+	// confirmSeq): a revocation covered by an entry at or below it needs
+	// no further wait.
+	confirmed atomic.Int64
 }
 
 type subject struct {
 	revokedAt, expiresAt time.Time
+	// seq is the highest Seq merged into this record.
+	seq int64
 }
 
 // New returns an empty, not yet synchronised Set; Run fills it.
@@ -120,7 +128,7 @@ func New(st store.RevocationStore, o Options) *Set {
 	return &Set{
 		st: st, now: o.Now, log: o.Logger, every: o.Resync,
 		roster: roster, node: o.Node, lease: o.Lease,
-		tokens: map[string]time.Time{}, subjects: map[string]subject{}, seen: map[int64]struct{}{},
+		tokens: map[string]store.Revocation{}, subjects: map[string]subject{}, seen: map[int64]struct{}{},
 		changed: make(chan struct{}),
 	}
 }
@@ -152,7 +160,7 @@ func (s *Set) Check(jti string, subjects []string, issuedAt time.Time) (revoked,
 	if !s.vouches(now) {
 		return false, false
 	}
-	if exp, hit := s.tokens[jti]; hit && now.Before(exp) {
+	if e, hit := s.tokens[jti]; hit && now.Before(e.ExpiresAt) {
 		return true, true
 	}
 	for _, k := range subjects {
@@ -211,28 +219,55 @@ func (s *Set) Revoke(ctx context.Context, r *store.Revocation) error {
 
 // RevokeAll records every entry as Revoke does, then waits once for all
 // of them.
+//
+// A revocation that this node's copy already covers (store.Covers: the
+// same jti kept as long) is not sent to the store; the store itself skips
+// any other covered one. Either way r becomes the covering entry, and the
+// wait is for that entry, so a repeat returns no earlier than the first
+// revocation did, and usually at once.
 func (s *Set) RevokeAll(ctx context.Context, rs []*store.Revocation) error {
-	last, err := record(ctx, s.st, rs, func(r *store.Revocation) { s.apply([]store.Revocation{*r}) })
-	if err != nil || last.Seq == 0 {
+	var held store.Revocation
+	todo := make([]*store.Revocation, 0, len(rs))
+	for _, r := range rs {
+		if c, ok := s.held(*r); ok {
+			*r = c
+			held = later(held, c)
+			continue
+		}
+		todo = append(todo, r)
+	}
+	last, err := record(ctx, s.st, todo, func(r *store.Revocation) { s.apply([]store.Revocation{*r}) })
+	if err != nil {
 		return err
 	}
-	if s.roster == nil {
-		return nil
-	}
-	return confirm(ctx, s.roster, last, s.lease+time.Second)
+	return s.confirmSeq(ctx, later(last, held))
 }
 
 // Since returns the entries after cursor (in Seq order) and the cursor to
 // resume from, plus a channel closed at the next change.
 func (s *Set) Since(cursor int64) ([]store.Revocation, int64, <-chan struct{}) {
+	rs, next, _, changed := s.Page(cursor, math.MaxInt)
+	return rs, next, changed
+}
+
+// Page is Since for at most limit entries (at least one): more reports
+// that entries after next are already there, so a reader should ask again
+// at once. Each page is copied under the read lock, so a bounded page
+// keeps both the copy and the time writers wait small.
+func (s *Set) Page(cursor int64, limit int) (rs []store.Revocation, next int64, more bool, changed <-chan struct{}) {
+	limit = max(limit, 1)
 	now := s.now()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	i := sort.Search(len(s.entries), func(i int) bool { return s.entries[i].Seq > cursor })
-	out := make([]store.Revocation, 0, len(s.entries)-i)
-	next := cursor
+	out := make([]store.Revocation, 0, min(limit, len(s.entries)-i))
+	next = cursor
 	for _, e := range s.entries[i:] {
 		if e.Seq > s.loaded {
+			break
+		}
+		if len(out) == limit {
+			more = true
 			break
 		}
 		next = e.Seq
@@ -240,7 +275,7 @@ func (s *Set) Since(cursor int64) ([]store.Revocation, int64, <-chan struct{}) {
 			out = append(out, e)
 		}
 	}
-	return out, next, s.changed
+	return out, next, more, s.changed
 }
 
 // Synced reports whether the set can vouch for its completeness.
@@ -278,8 +313,8 @@ func (s *Set) apply(rs []store.Revocation) {
 		added = true
 		switch r.Kind {
 		case store.RevokedToken:
-			if r.ExpiresAt.After(s.tokens[r.Key]) {
-				s.tokens[r.Key] = r.ExpiresAt
+			if r.ExpiresAt.After(s.tokens[r.Key].ExpiresAt) {
+				s.tokens[r.Key] = r
 			}
 		case store.RevokedSubject:
 			cur := s.subjects[r.Key]
@@ -289,6 +324,7 @@ func (s *Set) apply(rs []store.Revocation) {
 			if r.ExpiresAt.After(cur.expiresAt) {
 				cur.expiresAt = r.ExpiresAt
 			}
+			cur.seq = max(cur.seq, r.Seq)
 			s.subjects[r.Key] = cur
 		}
 		if n := len(s.entries); n == 0 || s.entries[n-1].Seq < r.Seq {
@@ -318,8 +354,8 @@ func (s *Set) prune() {
 	}
 	clear(s.entries[len(kept):])
 	s.entries = kept
-	for k, exp := range s.tokens {
-		if !now.Before(exp) {
+	for k, e := range s.tokens {
+		if !now.Before(e.ExpiresAt) {
 			delete(s.tokens, k)
 		}
 	}

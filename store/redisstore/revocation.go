@@ -16,6 +16,8 @@ import (
 //	{<prefix>rv}:seq  string: the last Seq handed out; never expires
 //	{<prefix>rv}:log  sorted set: entries scored by Seq
 //	{<prefix>rv}:exp  sorted set: the same members scored by expiry (µs)
+//	{<prefix>rv}:key  hash: "len(kind)|kind key" → the newest member with
+//	                  that kind and key, so Revoke finds a covering entry
 //
 // Each new Seq is published on channel <prefix>rv:events. A member is
 // "seq|revoked_at|expires_at|len(kind)|kind key", times in Unix
@@ -37,7 +39,7 @@ var _ store.RevocationStore = (*Store)(nil)
 
 func (s *Store) revocationKeys() []string {
 	tag := s.prefix + "{" + s.prefix + "rv}:"
-	return []string{tag + "seq", tag + "log", tag + "exp"}
+	return []string{tag + "seq", tag + "log", tag + "exp", tag + "key"}
 }
 
 func (s *Store) revocationChannel() string {
@@ -46,7 +48,10 @@ func (s *Store) revocationChannel() string {
 
 // Revoke records r with the next Seq and publishes it to watchers. An
 // entry already expired by the Redis clock is not recorded and r.Seq is
-// left alone. Expired entries are pruned on the way.
+// left alone; an entry covered by one already recorded (store.Covers) is
+// not recorded either, and r becomes that entry. Both checks and the write
+// are one script, so racing writers never record the same entry twice.
+// Expired entries are pruned on the way.
 func (s *Store) Revoke(ctx context.Context, r *store.Revocation) error {
 	payload := strings.Join([]string{
 		strconv.FormatInt(r.RevokedAt.UnixMicro(), 10),
@@ -54,10 +59,26 @@ func (s *Store) Revoke(ctx context.Context, r *store.Revocation) error {
 		strconv.Itoa(len(r.Kind)),
 		string(r.Kind) + r.Key,
 	}, revocationSep)
-	seq, err := revocationRecordScript.Run(ctx, s.client, s.revocationKeys(),
-		payload, r.ExpiresAt.UnixMicro(), s.revocationChannel()).Int64()
+	revokedAt := ""
+	if r.Kind != store.RevokedToken {
+		revokedAt = strconv.FormatInt(r.RevokedAt.UnixMicro(), 10)
+	}
+	res, err := revocationRecordScript.Run(ctx, s.client, s.revocationKeys(),
+		payload, r.ExpiresAt.UnixMicro(), s.revocationChannel(), revokedAt).Slice()
 	if err != nil {
 		return s.wrap("revoke", err)
+	}
+	if len(res) != 2 {
+		return fmt.Errorf("redisstore: revoke: unexpected reply of %d values", len(res))
+	}
+	seq, _ := res[0].(int64)
+	if cover, _ := res[1].(string); cover != "" {
+		c, err := decodeRevocation(cover)
+		if err != nil {
+			return fmt.Errorf("redisstore: revoke: corrupt entry: %w", err)
+		}
+		*r = c
+		return nil
 	}
 	if seq > 0 {
 		r.Seq = seq

@@ -48,9 +48,10 @@ func shortRevocation(ttl time.Duration) *store.Revocation {
 	return &store.Revocation{Kind: store.RevokedToken, Key: "jti-" + rand.Text(), RevokedAt: now, ExpiresAt: now.Add(ttl)}
 }
 
-// TestRevocationKeysBounded: expired entries leave the log on the next
-// write, the log's keys vanish with their last entry, and the counter
-// alone survives, so that Seqs keep growing. Every key shares one hash tag.
+// TestRevocationKeysBounded: expired entries leave the log and the key
+// index on the next write, the log's keys vanish with their last entry,
+// and the counter alone survives, so that Seqs keep growing. Every key
+// shares one hash tag.
 func TestRevocationKeysBounded(t *testing.T) {
 	t.Parallel()
 	s, prefix := openWithPrefix(t)
@@ -71,15 +72,15 @@ func TestRevocationKeysBounded(t *testing.T) {
 		if !strings.HasPrefix(k, prefix+tag+":") {
 			t.Errorf("key %s lacks hash tag %s", k, tag)
 		}
-		if typ == "zset" {
+		if typ == "zset" || typ == "hash" {
 			zsets++
 			if pttl := s.Client().PTTL(ctx, k).Val(); pttl <= 200*time.Millisecond || pttl > 601*time.Millisecond {
 				t.Errorf("%s PTTL = %v, want the longest entry's (<= 600ms, > 200ms)", k, pttl)
 			}
 		}
 	}
-	if len(keys) != 3 || zsets != 2 {
-		t.Fatalf("keys = %v, want a counter and two sorted sets", keys)
+	if len(keys) != 4 || zsets != 3 {
+		t.Fatalf("keys = %v, want a counter, two sorted sets and a hash", keys)
 	}
 
 	time.Sleep(250 * time.Millisecond)
@@ -90,6 +91,9 @@ func TestRevocationKeysBounded(t *testing.T) {
 	for k, typ := range keysByType(t, ctx, s.Client(), prefix) {
 		if n := s.Client().ZCard(ctx, k).Val(); typ == "zset" && n != 2 {
 			t.Errorf("%s holds %d entries after 5 expired, want 2", k, n)
+		}
+		if n := s.Client().HLen(ctx, k).Val(); typ == "hash" && n != 2 {
+			t.Errorf("%s holds %d keys after 5 entries expired, want 2", k, n)
 		}
 	}
 

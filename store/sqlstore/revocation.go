@@ -43,7 +43,10 @@ func (r *revocationRow) toRevocation() store.Revocation {
 
 // Revoke records r, sets r.Seq and wakes this Store's watchers; watchers
 // of other Stores learn of it at their next poll. An entry expired by the
-// Store's clock is not recorded and r.Seq is left alone.
+// Store's clock is not recorded and r.Seq is left alone. An entry the set
+// already covers (store.Covers) is not recorded either: r becomes the
+// covering entry. The covering check runs under the same lock as the
+// insert, so racing writers never both record the same entry.
 func (s *Store) Revoke(ctx context.Context, r *store.Revocation) error {
 	row := revocationRow{
 		Kind:      string(r.Kind),
@@ -54,6 +57,7 @@ func (s *Store) Revoke(ctx context.Context, r *store.Revocation) error {
 	if !row.ExpiresAt.After(dbTime(s.now())) {
 		return nil
 	}
+	var cover revocationRow
 	err := s.write(ctx, "revoke", func(tx *gorm.DB) error {
 		if s.dialect == DialectPostgres {
 			// A sequence hands out values before commit, so two
@@ -66,14 +70,33 @@ func (s *Store) Revoke(ctx context.Context, r *store.Revocation) error {
 				return err
 			}
 		}
+		found, err := coveringRevocation(tx, &row, &cover)
+		if err != nil || found {
+			return err
+		}
 		return tx.Create(&row).Error
 	})
 	if err != nil {
 		return err
 	}
+	if cover.Seq != 0 {
+		*r = cover.toRevocation()
+		return nil
+	}
 	r.Seq = row.Seq
 	s.watchers.wake()
 	return nil
+}
+
+// coveringRevocation finds the newest entry that covers row (see
+// store.Covers) into cover. The (kind, key) index keeps it one lookup.
+func coveringRevocation(tx *gorm.DB, row, cover *revocationRow) (bool, error) {
+	q := tx.Where(&revocationRow{Kind: row.Kind, Key: row.Key}).Where("expires_at >= ?", row.ExpiresAt)
+	if row.Kind != string(store.RevokedToken) {
+		q = q.Where("revoked_at >= ?", row.RevokedAt)
+	}
+	res := q.Order("seq DESC").Limit(1).Find(cover)
+	return res.RowsAffected > 0, res.Error
 }
 
 // RevocationsSince returns up to limit entries unexpired by the Store's
