@@ -143,9 +143,9 @@ func (s *Store) UpdateClient(ctx context.Context, c *store.Client) error {
 		"refresh_token_ttl_ns":   row.RefreshTokenTTLNs,
 		"max_access_token_ttl_ns": gorm.Expr("CASE WHEN max_access_token_ttl_ns > ? THEN max_access_token_ttl_ns ELSE ? END",
 			row.MaxAccessTokenTTLNs, row.MaxAccessTokenTTLNs),
-		"updated_at":             row.UpdatedAt,
-		"tokens_revoked_at":      row.TokensRevokedAt,
-		"rate_limit":             row.RateLimit,
+		"updated_at":        row.UpdatedAt,
+		"tokens_revoked_at": row.TokensRevokedAt,
+		"rate_limit":        row.RateLimit,
 	}
 	return s.write(ctx, "update client", func(tx *gorm.DB) error {
 		return updateByID(tx, &clientRow{}, row.ID, fields)
