@@ -18,10 +18,16 @@ import (
 // When full, arbitrary entries are evicted (a miss only costs one
 // signature check).
 type cache struct {
-	max  int
-	keys accesstoken.KeySource
-	mu   sync.RWMutex
-	m    map[[32]byte]cached
+	max       int
+	published func(kid string) bool
+	mu        sync.RWMutex
+	m         map[[32]byte]cached
+}
+
+// publisher is implemented by *keys.Manager: whether a key is still
+// published, without the cost of handing out the key.
+type publisher interface {
+	Published(kid string) bool
 }
 
 type cached struct {
@@ -30,7 +36,11 @@ type cached struct {
 }
 
 func newCache(max int, keys accesstoken.KeySource) *cache {
-	return &cache{max: max, keys: keys, m: make(map[[32]byte]cached)}
+	published := func(kid string) bool { _, _, ok := keys.PublicKey(kid); return ok }
+	if p, ok := keys.(publisher); ok {
+		published = p.Published
+	}
+	return &cache{max: max, published: published, m: make(map[[32]byte]cached)}
 }
 
 func (c *cache) get(k [32]byte, now time.Time) (*accesstoken.Claims, bool) {
@@ -40,7 +50,7 @@ func (c *cache) get(k [32]byte, now time.Time) (*accesstoken.Claims, bool) {
 	if !ok || !now.Before(e.claims.ExpiresAt) {
 		return nil, false
 	}
-	if _, _, published := c.keys.PublicKey(e.kid); !published {
+	if !c.published(e.kid) {
 		c.mu.Lock()
 		delete(c.m, k)
 		c.mu.Unlock()

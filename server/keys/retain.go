@@ -45,3 +45,16 @@ func (m *Manager) Retention() time.Duration {
 	}
 	return m.opts.Retain
 }
+
+// Published reports whether kid is in the JWKS now, so that claims it
+// once vouched for may still be trusted. Unlike PublicKey it never
+// reloads and allocates nothing: it is asked on every cached
+// introspection.
+func (m *Manager) Published(kid string) bool {
+	set := m.set.Load()
+	if set == nil {
+		return false
+	}
+	e := set.lookup(kid)
+	return e != nil && e.published(m.opts.Now(), set.retain)
+}
