@@ -27,6 +27,12 @@ type Client struct {
 	// non-zero.
 	AccessTokenTTL  time.Duration
 	RefreshTokenTTL time.Duration
+	// MaxAccessTokenTTL is the longest AccessTokenTTL the client has ever
+	// had: a high-water mark that never falls, so that a revocation
+	// recorded after the lifetime was lowered still outlives the tokens
+	// issued before. UpdateClient stores the larger of the stored and the
+	// given value.
+	MaxAccessTokenTTL time.Duration
 	// RateLimit caps the client's token requests per second; zero means
 	// the server's per-client limit (if any).
 	RateLimit int
@@ -46,8 +52,9 @@ type ClientStore interface {
 	// the ID given as cursor ("" for the first page).
 	ListClients(ctx context.Context, after string, limit int) ([]Client, error)
 	// UpdateClient replaces every field of the stored client with c's,
-	// except ID and CreatedAt. ErrNotFound if it does not exist; ErrConflict
-	// if the new Name is taken by another client.
+	// except ID and CreatedAt, and MaxAccessTokenTTL, which only rises (it
+	// becomes the larger of the stored and c's). ErrNotFound if it does not
+	// exist; ErrConflict if the new Name is taken by another client.
 	UpdateClient(ctx context.Context, c *Client) error
 	// DeleteClient removes the client, or returns ErrNotFound.
 	DeleteClient(ctx context.Context, id string) error

@@ -168,6 +168,8 @@ func (d direct) keyManager(ctx context.Context) (*keys.Manager, error) {
 		Algorithm:  cfg.Tokens.SigningAlgorithm,
 		PrePublish: cfg.Tokens.KeyPrePublish,
 		Retain:     cfg.Tokens.AccessTTL + cfg.Tokens.ClockSkew,
+		Lifetimes:  d.a.sql,
+		ClockSkew:  cfg.Tokens.ClockSkew,
 		Logger:     d.a.log,
 	})
 	if err == nil {

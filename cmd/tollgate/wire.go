@@ -161,11 +161,19 @@ func newService(ctx context.Context, cfg config.Config, log *slog.Logger, tp tra
 	if err != nil {
 		return nil, err
 	}
+	// Before this process issues a token: its default lifetime joins the
+	// marks that size subject revocations and key retention.
+	if _, err := st.sql.RaiseLifetimes(ctx, store.LifetimeMarks{Default: cfg.Tokens.AccessTTL}); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("recording the access-token lifetime: %w", err)
+	}
 	km, err := keys.New(st.sql, keys.Options{
 		SealKey:    keys.Derive(master, keys.PurposeSigningKeySeal),
 		Algorithm:  cfg.Tokens.SigningAlgorithm,
 		PrePublish: cfg.Tokens.KeyPrePublish,
 		Retain:     cfg.Tokens.AccessTTL + cfg.Tokens.ClockSkew,
+		Lifetimes:  st.sql,
+		ClockSkew:  cfg.Tokens.ClockSkew,
 		Logger:     log,
 	})
 	if err == nil {
@@ -205,7 +213,7 @@ func newService(ctx context.Context, cfg config.Config, log *slog.Logger, tp tra
 		Logger:         log,
 	})
 	in := introspection.New(introspection.Options{
-		Keys: km, Revocations: set, Refresh: st.refresh, Subjects: subjectRevocations{clients: st.clients, users: st.sql},
+		Keys: km, Revocations: set, Refresh: st.refresh, Subjects: subjectRevocations{clients: st.clients, users: st.sql}, Clients: st.clients,
 		Issuer: cfg.Issuer, Leeway: cfg.Tokens.ClockSkew,
 	})
 	reg := newRegistry(cfg, master, st, set, log)

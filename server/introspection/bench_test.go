@@ -10,6 +10,7 @@ import (
 	"github.com/tollgate/tollgate/server/introspection"
 	"github.com/tollgate/tollgate/server/keys"
 	"github.com/tollgate/tollgate/server/revocation"
+	"github.com/tollgate/tollgate/store"
 	"github.com/tollgate/tollgate/store/sqlstore/sqltest"
 )
 
@@ -34,7 +35,10 @@ func setup(b *testing.B) (*introspection.Introspector, func() string) {
 	for set.Ready(ctx) != nil {
 		time.Sleep(time.Millisecond)
 	}
-	in := introspection.New(introspection.Options{Keys: km, Revocations: set, Refresh: st, Issuer: "https://issuer.test"})
+	if err := st.CreateClient(ctx, &store.Client{ID: "c", Name: "c", SecretHash: []byte{1}}); err != nil {
+		b.Fatal(err)
+	}
+	in := introspection.New(introspection.Options{Keys: km, Revocations: set, Refresh: st, Clients: st, Issuer: "https://issuer.test"})
 	mint := func() string {
 		k, _ := km.Signer()
 		now := time.Now()

@@ -42,6 +42,9 @@ type Options struct {
 	Now         func() time.Time
 	// CacheSize bounds the verified-token cache (default 100,000 entries).
 	CacheSize int
+	// Clients, when set, makes a token whose client no longer exists
+	// inactive (see liveClients).
+	Clients ClientLookup
 }
 
 // Result is an RFC 7662 §2.2 response. An inactive token is exactly
@@ -77,8 +80,9 @@ var ErrCannotVouch = fmt.Errorf("%w: this node's revocation set is resynchronisi
 
 // Introspector answers introspection requests.
 type Introspector struct {
-	o     Options
-	cache *cache
+	o       Options
+	cache   *cache
+	clients *liveClients
 }
 
 // New builds an Introspector.
@@ -89,7 +93,7 @@ func New(o Options) *Introspector {
 	if o.CacheSize <= 0 {
 		o.CacheSize = 100_000
 	}
-	return &Introspector{o: o, cache: newCache(o.CacheSize)}
+	return &Introspector{o: o, cache: newCache(o.CacheSize, o.Keys), clients: newLiveClients(o.Clients)}
 }
 
 // Introspect returns the token's state. The hint (RFC 7662 §2.1) orders
@@ -104,7 +108,11 @@ func (i *Introspector) Introspect(ctx context.Context, tok, hint string) (*Resul
 			return r, err
 		}
 	}
-	return i.access(tok)
+	r, err := i.access(tok)
+	if err != nil {
+		return nil, err
+	}
+	return i.clients.check(ctx, r, i.o.Now())
 }
 
 // access checks a JWT access token: the signature once (then cached until
@@ -122,7 +130,7 @@ func (i *Introspector) access(tok string) (*Result, error) {
 		if err != nil {
 			return inactive, nil
 		}
-		i.cache.put(key, c)
+		i.cache.put(key, tok, c)
 	}
 	// The cache never outlives exp, and is never a reason to skip this.
 	if !now.Before(c.ExpiresAt.Add(i.o.Leeway)) {

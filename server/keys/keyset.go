@@ -26,6 +26,8 @@ type keySet struct {
 	rows []store.SigningKey
 	// jwks caches the JSON document for the interval where it holds.
 	jwks atomic.Pointer[jwksDoc]
+	// retain is how long a retired key stays published in this snapshot.
+	retain time.Duration
 }
 
 type entry struct {
@@ -68,7 +70,7 @@ func buildSet(rows []store.SigningKey, prev *keySet, sealKey []byte, now time.Ti
 		return cmp.Or(a.ActiveAt.Compare(b.ActiveAt), a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ID, b.ID))
 	})
 	ends := effectiveEnds(sorted)
-	set := &keySet{byID: make(map[string]*entry)}
+	set := &keySet{byID: make(map[string]*entry), retain: retain}
 	for i := range sorted {
 		row := &sorted[i]
 		e := &entry{activeAt: row.ActiveAt, end: ends[i], pub: bytes.Clone(row.PublicKey)}

@@ -28,9 +28,14 @@ type Options struct {
 	// PrePublish is how long a rotated-in key is published before it signs,
 	// so that resource servers caching the JWKS learn it first.
 	PrePublish time.Duration
-	// Retain is how long a retired key stays published: the longest
-	// access-token TTL plus allowed clock skew.
+	// Retain is the least time a retired key stays published: the
+	// default access-token TTL plus allowed clock skew.
 	Retain time.Duration
+	// Lifetimes, when set, is read on every load and refresh; a retired
+	// key then stays published for its Longest mark plus ClockSkew when
+	// that is longer than Retain (see retention).
+	Lifetimes Lifetimes
+	ClockSkew time.Duration
 	// Now defaults to time.Now.
 	Now func() time.Time
 	// Logger defaults to discarding.
@@ -201,7 +206,11 @@ func (m *Manager) reload(ctx context.Context) error {
 		return fmt.Errorf("keys: list signing keys: %w", err)
 	}
 	prev := m.set.Load()
-	set, err := buildSet(rows, prev, m.opts.SealKey, m.opts.Now(), m.opts.Retain)
+	retain, err := m.retention(ctx, prev)
+	if err != nil {
+		return err
+	}
+	set, err := buildSet(rows, prev, m.opts.SealKey, m.opts.Now(), retain)
 	if err != nil {
 		return err
 	}
@@ -232,7 +241,7 @@ func (m *Manager) Signer() (*Key, error) {
 // database each create a first key), and its tokens must verify here too.
 func (m *Manager) PublicKey(kid string) (crypto.PublicKey, string, bool) {
 	if set := m.set.Load(); set != nil {
-		if pub, alg, ok := set.publicKey(kid, m.opts.Now(), m.opts.Retain); ok {
+		if pub, alg, ok := set.publicKey(kid, m.opts.Now(), set.retain); ok {
 			return pub, alg, true
 		}
 	}
@@ -251,19 +260,19 @@ func (m *Manager) PublicKey(kid string) (crypto.PublicKey, string, bool) {
 	if set == nil {
 		return nil, "", false
 	}
-	return set.publicKey(kid, m.opts.Now(), m.opts.Retain)
+	return set.publicKey(kid, m.opts.Now(), set.retain)
 }
 
 // JWKS returns the JSON Web Key Set (RFC 7517 §5) of every key that may
 // still verify a live token: pre-published, signing, and retired less than
-// Retain ago. The document is cached until that set changes; callers must
+// Retention ago. The document is cached until that set changes; callers must
 // not modify it. Before Load it is an empty set.
 func (m *Manager) JWKS() []byte {
 	set := m.set.Load()
 	if set == nil {
 		return []byte(`{"keys":[]}`)
 	}
-	return set.jwksAt(m.opts.Now(), m.opts.Retain)
+	return set.jwksAt(m.opts.Now(), set.retain)
 }
 
 // Keys returns every stored key, oldest first, without private material.

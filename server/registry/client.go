@@ -64,6 +64,9 @@ func (r *Registry) CreateClient(ctx context.Context, spec ClientSpec) (*store.Cl
 		CreatedAt:       now,
 		UpdatedAt:       now,
 	}
+	if err := r.raiseClientMark(ctx, c); err != nil {
+		return nil, "", err
+	}
 	if err := r.clients.CreateClient(ctx, c); err != nil {
 		return nil, "", conflict(err, "client_name", "client name "+spec.Name)
 	}

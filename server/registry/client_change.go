@@ -57,6 +57,9 @@ func (r *Registry) UpdateClient(ctx context.Context, id string, p ClientPatch) (
 	c.Audience, c.Roles, c.AccessTokenTTL, c.RefreshTokenTTL = spec.Audience, spec.Roles, spec.AccessTokenTTL, spec.RefreshTokenTTL
 	c.RateLimit = spec.RateLimit
 	c.UpdatedAt = r.now().UTC()
+	if err := r.raiseClientMark(ctx, c); err != nil {
+		return nil, err
+	}
 	if err := r.clients.UpdateClient(ctx, c); err != nil {
 		return nil, conflict(err, "client_name", "client name "+spec.Name)
 	}
@@ -100,8 +103,12 @@ func (r *Registry) DeleteClient(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
+	ttl, err := r.clientAccessTTL(ctx, c)
+	if err != nil {
+		return err
+	}
 	now := r.now().UTC()
-	if err := r.revokeSubject(ctx, store.SubjectClient+c.ID, now, max(r.accessTTL, c.AccessTokenTTL)); err != nil {
+	if err := r.revokeSubject(ctx, store.SubjectClient+c.ID, now, ttl); err != nil {
 		return err
 	}
 	if err := r.revokeOwnerKeys(ctx, store.OwnerClient, c.ID, now); err != nil {

@@ -65,6 +65,7 @@ type Registry struct {
 	revocations Revoker
 	audit       store.AuditStore
 	apiKeys     store.APIKeyStore
+	lifetimes   store.LifetimeStore
 	hasher      *secret.Hasher
 	accessTTL   time.Duration
 	skew        time.Duration
@@ -82,10 +83,14 @@ type Options struct {
 	// Audit receives one entry per change (optional).
 	Audit   store.AuditStore
 	APIKeys store.APIKeyStore
-	Hasher  *secret.Hasher
+	// Lifetimes keeps the high-water marks of token lifetimes that size
+	// subject revocations (see lifetime.go). Without it only AccessTTL and
+	// the clients' own marks are known.
+	Lifetimes store.LifetimeStore
+	Hasher    *secret.Hasher
 	// AccessTTL is the server's default access-token lifetime and
-	// ClockSkew its leeway: together they bound how long a subject
-	// revocation must be remembered.
+	// ClockSkew its leeway: the least a subject revocation is remembered
+	// (the marks in Lifetimes may demand longer).
 	AccessTTL time.Duration
 	ClockSkew time.Duration
 	Now       func() time.Time
@@ -101,7 +106,7 @@ func New(o Options) *Registry {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Registry{
-		clients: o.Clients, users: o.Users, revocations: o.Revocations, audit: o.Audit, apiKeys: o.APIKeys, hasher: o.Hasher,
+		clients: o.Clients, users: o.Users, revocations: o.Revocations, audit: o.Audit, apiKeys: o.APIKeys, lifetimes: o.Lifetimes, hasher: o.Hasher,
 		accessTTL: o.AccessTTL, skew: o.ClockSkew, now: o.Now, log: o.Logger,
 	}
 }

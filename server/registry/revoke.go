@@ -19,12 +19,16 @@ func (r *Registry) RevokeClientTokens(ctx context.Context, clientID string) (tim
 	if err != nil {
 		return time.Time{}, err
 	}
+	ttl, err := r.clientAccessTTL(ctx, c)
+	if err != nil {
+		return time.Time{}, err
+	}
 	now := r.now().UTC()
 	c.TokensRevokedAt, c.UpdatedAt = now, now
 	if err := r.clients.UpdateClient(ctx, c); err != nil {
 		return time.Time{}, err
 	}
-	if err := r.revokeSubject(ctx, store.SubjectClient+c.ID, now, max(r.accessTTL, c.AccessTokenTTL)); err != nil {
+	if err := r.revokeSubject(ctx, store.SubjectClient+c.ID, now, ttl); err != nil {
 		return now, err
 	}
 	return now, r.record(ctx, "client.revoke_tokens", target(store.SubjectClient, c.ID), nil, map[string]time.Time{"revoked_at": now})
@@ -52,30 +56,12 @@ func (r *Registry) RevokeUserTokens(ctx context.Context, userID string) (time.Ti
 }
 
 // revokeSubject records the subject revocation for as long as a token
-// issued before it could live: the longest access-token lifetime plus the
-// clock-skew allowance.
+// issued before it could live: ttl, the longest lifetime such a token may
+// have (see lifetime.go), plus the clock-skew allowance.
 func (r *Registry) revokeSubject(ctx context.Context, key string, at time.Time, ttl time.Duration) error {
 	return r.revocations.Revoke(ctx, r.subjectRevocation(key, at, ttl))
 }
 
 func (r *Registry) subjectRevocation(key string, at time.Time, ttl time.Duration) *store.Revocation {
 	return &store.Revocation{Kind: store.RevokedSubject, Key: key, RevokedAt: at, ExpiresAt: at.Add(ttl + r.skew)}
-}
-
-// longestAccessTTL is the longest lifetime any client's access tokens have.
-func (r *Registry) longestAccessTTL(ctx context.Context) (time.Duration, error) {
-	longest := r.accessTTL
-	for after := ""; ; {
-		page, err := r.clients.ListClients(ctx, after, 500)
-		if err != nil {
-			return 0, err
-		}
-		for _, c := range page {
-			longest = max(longest, c.AccessTokenTTL)
-		}
-		if len(page) < 500 {
-			return longest, nil
-		}
-		after = page[len(page)-1].ID
-	}
 }

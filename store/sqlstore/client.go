@@ -24,6 +24,7 @@ type clientRow struct {
 	Roles               string     `gorm:"column:roles"`
 	AccessTokenTTLNs    int64      `gorm:"column:access_token_ttl_ns"`
 	RefreshTokenTTLNs   int64      `gorm:"column:refresh_token_ttl_ns"`
+	MaxAccessTokenTTLNs int64      `gorm:"column:max_access_token_ttl_ns"`
 	TokensRevokedAt     *time.Time `gorm:"column:tokens_revoked_at"`
 	RateLimit           int        `gorm:"column:rate_limit"`
 	CreatedAt           time.Time  `gorm:"column:created_at;autoCreateTime:false"`
@@ -46,6 +47,7 @@ func clientToRow(c *store.Client) clientRow {
 		Roles:               encodeList(c.Roles),
 		AccessTokenTTLNs:    int64(c.AccessTokenTTL),
 		RefreshTokenTTLNs:   int64(c.RefreshTokenTTL),
+		MaxAccessTokenTTLNs: int64(c.MaxAccessTokenTTL),
 		TokensRevokedAt:     dbNullTime(c.TokensRevokedAt),
 		RateLimit:           c.RateLimit,
 		CreatedAt:           dbTime(c.CreatedAt),
@@ -68,6 +70,7 @@ func (r *clientRow) toClient() (*store.Client, error) {
 		Roles:               d.list("roles", r.Roles),
 		AccessTokenTTL:      time.Duration(r.AccessTokenTTLNs),
 		RefreshTokenTTL:     time.Duration(r.RefreshTokenTTLNs),
+		MaxAccessTokenTTL:   time.Duration(r.MaxAccessTokenTTLNs),
 		TokensRevokedAt:     fromDBNullTime(r.TokensRevokedAt),
 		RateLimit:           r.RateLimit,
 		CreatedAt:           fromDBTime(r.CreatedAt),
@@ -121,7 +124,8 @@ func (s *Store) ListClients(ctx context.Context, after string, limit int) ([]sto
 }
 
 // UpdateClient replaces every field of the stored client but ID and
-// CreatedAt. ErrNotFound if it does not exist; ErrConflict if the new Name
+// CreatedAt; MaxAccessTokenTTL only rises, in the same statement, so two
+// concurrent updates cannot lower it. ErrNotFound if it does not exist; ErrConflict if the new Name
 // is taken by another client.
 func (s *Store) UpdateClient(ctx context.Context, c *store.Client) error {
 	row := clientToRow(c)
@@ -137,9 +141,11 @@ func (s *Store) UpdateClient(ctx context.Context, c *store.Client) error {
 		"roles":                  row.Roles,
 		"access_token_ttl_ns":    row.AccessTokenTTLNs,
 		"refresh_token_ttl_ns":   row.RefreshTokenTTLNs,
-		"updated_at":             row.UpdatedAt,
-		"tokens_revoked_at":      row.TokensRevokedAt,
-		"rate_limit":             row.RateLimit,
+		"max_access_token_ttl_ns": gorm.Expr("CASE WHEN max_access_token_ttl_ns > ? THEN max_access_token_ttl_ns ELSE ? END",
+			row.MaxAccessTokenTTLNs, row.MaxAccessTokenTTLNs),
+		"updated_at":        row.UpdatedAt,
+		"tokens_revoked_at": row.TokensRevokedAt,
+		"rate_limit":        row.RateLimit,
 	}
 	return s.write(ctx, "update client", func(tx *gorm.DB) error {
 		return updateByID(tx, &clientRow{}, row.ID, fields)

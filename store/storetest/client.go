@@ -25,6 +25,7 @@ func RunClients(t *testing.T, open func(t *testing.T) store.ClientStore) {
 		{"DuplicateNameConflict", clientDuplicateName},
 		{"UpdateReplacesAllButIDAndCreatedAt", clientUpdate},
 		{"UpdateToTakenNameConflict", clientUpdateTakenName},
+		{"UpdateNeverLowersMaxAccessTokenTTL", clientMaxAccessTTL},
 		{"DeleteThenGetNotFound", clientDelete},
 		{"ListPagesInIDOrder", clientList},
 		{"ConcurrentCreateSameNameOneWins", clientConcurrentName},
@@ -53,6 +54,7 @@ func clientFull(t *testing.T, id, name string) *store.Client {
 		Roles:               []string{"reader", "writer"},
 		AccessTokenTTL:      15*time.Minute + 1500*time.Millisecond,
 		RefreshTokenTTL:     30 * 24 * time.Hour,
+		MaxAccessTokenTTL:   2*time.Hour + 1500*time.Millisecond,
 		TokensRevokedAt:     fixtureTime(30 * time.Minute),
 		RateLimit:           250,
 		CreatedAt:           fixtureTime(0),
@@ -84,6 +86,7 @@ func clientCompare(t *testing.T, what string, want, got *store.Client, createdAt
 	d.strings("Roles", want.Roles, got.Roles)
 	d.value("AccessTokenTTL", want.AccessTokenTTL, got.AccessTokenTTL)
 	d.value("RefreshTokenTTL", want.RefreshTokenTTL, got.RefreshTokenTTL)
+	d.value("MaxAccessTokenTTL", want.MaxAccessTokenTTL, got.MaxAccessTokenTTL)
 	d.time("CreatedAt", createdAt, got.CreatedAt)
 	d.time("UpdatedAt", want.UpdatedAt, got.UpdatedAt)
 	d.report(t, what)
@@ -304,5 +307,45 @@ func clientConcurrentID(t *testing.T, s store.ClientStore) {
 	fixtureNoErr(t, "get", err)
 	if got.Name != cs[win].Name {
 		t.Errorf("stored name %q, want the winner's %q", got.Name, cs[win].Name)
+	}
+}
+
+// clientMaxAccessTTL: the high-water mark of a client's access-token
+// lifetime only rises, whatever an update carries, even when updates race.
+func clientMaxAccessTTL(t *testing.T, s store.ClientStore) {
+	ctx := t.Context()
+	c := clientMinimal(t, "client-1", "mark")
+	c.AccessTokenTTL, c.MaxAccessTokenTTL = 24*time.Hour, 24*time.Hour
+	fixtureNoErr(t, "create", s.CreateClient(ctx, c))
+	steps := []struct {
+		name      string
+		give, ttl time.Duration
+		want      time.Duration
+	}{
+		{"lower is ignored", time.Minute, time.Minute, 24 * time.Hour},
+		{"zero is ignored", 0, 0, 24 * time.Hour},
+		{"higher is kept", 48 * time.Hour, time.Minute, 48 * time.Hour},
+	}
+	for _, st := range steps {
+		c.MaxAccessTokenTTL, c.AccessTokenTTL = st.give, st.ttl
+		fixtureNoErr(t, st.name, s.UpdateClient(ctx, c))
+		got, err := s.GetClient(ctx, c.ID)
+		fixtureNoErr(t, st.name+": get", err)
+		if got.MaxAccessTokenTTL != st.want || got.AccessTokenTTL != st.ttl {
+			t.Errorf("%s: MaxAccessTokenTTL, AccessTokenTTL = %v, %v; want %v, %v", st.name, got.MaxAccessTokenTTL, got.AccessTokenTTL, st.want, st.ttl)
+		}
+	}
+	errs := fixtureRace(8, func(i int) error {
+		u := clientClone(c)
+		u.MaxAccessTokenTTL = time.Duration(i+1) * 24 * time.Hour
+		return s.UpdateClient(ctx, u)
+	})
+	for i, err := range errs {
+		fixtureNoErr(t, fmt.Sprintf("racing update %d", i), err)
+	}
+	got, err := s.GetClient(ctx, c.ID)
+	fixtureNoErr(t, "get after race", err)
+	if got.MaxAccessTokenTTL != 8*24*time.Hour {
+		t.Errorf("after racing updates MaxAccessTokenTTL = %v, want the largest, %v", got.MaxAccessTokenTTL, 8*24*time.Hour)
 	}
 }
