@@ -127,6 +127,7 @@ func TestServeWarnsAboutReadableDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.start()
+	e.stop() // the logs are read once nothing writes them
 	if !strings.Contains(e.logs.String(), "readable by other users; restrict it with: chmod 600 "+dbFile) {
 		t.Errorf("no warning about the readable database in:\n%s", e.logs.String())
 	}
