@@ -96,6 +96,13 @@ type Limits struct {
 	ClientRate int `yaml:"client_rate"`
 	// IPRate applies to each caller address.
 	IPRate int `yaml:"ip_rate"`
+	// LoginRate bounds successful password logins per username per minute
+	// (on by default: one account cannot take every password-hashing
+	// slot). 0: no limit.
+	LoginRate int `yaml:"login_rate"`
+	// LoginQueueTimeout is how long a password login waits for a free
+	// password-hashing slot before it is answered 503 with Retry-After.
+	LoginQueueTimeout time.Duration `yaml:"login_queue_timeout"`
 }
 
 // Server holds the HTTP server's timeouts.
@@ -143,7 +150,8 @@ func defaults() Config {
 			ClockSkew:        30 * time.Second,
 			KeyPrePublish:    10 * time.Minute,
 		},
-		Log: Log{Level: "info", Format: "json"},
+		Log:    Log{Level: "info", Format: "json"},
+		Limits: Limits{LoginRate: 10, LoginQueueTimeout: 2 * time.Second},
 		Server: Server{
 			ShutdownTimeout:   15 * time.Second,
 			ReadHeaderTimeout: 5 * time.Second,

@@ -27,6 +27,12 @@ func (c Config) Validate() error {
 	if c.Limits.ClientRate < 0 || c.Limits.IPRate < 0 {
 		errs = append(errs, fmt.Errorf("limits.client_rate (TOLLGATE_RATE_LIMIT_CLIENT) and limits.ip_rate (TOLLGATE_RATE_LIMIT_IP) are requests per second: 0 (no limit) or more"))
 	}
+	if c.Limits.LoginRate < 0 {
+		errs = append(errs, fmt.Errorf("limits.login_rate (TOLLGATE_RATE_LIMIT_LOGIN) is logins per minute per username: 0 (no limit) or more"))
+	}
+	if q := c.Limits.LoginQueueTimeout; q < 100*time.Millisecond || q > 30*time.Second {
+		errs = append(errs, fmt.Errorf("limits.login_queue_timeout (TOLLGATE_LOGIN_QUEUE_TIMEOUT) %s is out of range: write 100ms to 30s, e.g. 2s", q))
+	}
 	return errors.Join(errs...)
 }
 

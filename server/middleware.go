@@ -106,7 +106,7 @@ func observe(c *gin.Context, m *metrics.Metrics, status int, d time.Duration) {
 		m.TokenRequests.WithLabelValues(gt, result, code).Inc()
 	}
 	switch code := c.GetString(ctxErrorCode); code {
-	case "locked_out", "rate_limited":
+	case "locked_out", "rate_limited", "overloaded":
 		m.Throttled.WithLabelValues(code).Inc()
 	case oauth.TemporarilyUnavailable:
 		m.StoreErrors.WithLabelValues("unavailable").Inc()

@@ -20,7 +20,7 @@ const realm = "tollgate"
 
 // status maps an OAuth error code to its HTTP status (RFC 6749 §5.2).
 func status(e *oauth.Error) int {
-	if e.RetryAfter > 0 {
+	if e.RetryAfter > 0 && !e.Overloaded {
 		return http.StatusTooManyRequests
 	}
 	switch e.Code {
@@ -56,6 +56,9 @@ func renderOAuthError(c *gin.Context, log *slog.Logger, err error, usedBasic boo
 	c.Set(ctxErrorCode, oe.Code)
 	if oe.RetryAfter > 0 {
 		c.Set(ctxErrorCode, "rate_limited")
+		if oe.Overloaded {
+			c.Set(ctxErrorCode, "overloaded")
+		}
 		c.Header("Retry-After", strconv.Itoa(int(math.Ceil(oe.RetryAfter.Seconds()))))
 	}
 	if oe.Code == oauth.InvalidClient && usedBasic {

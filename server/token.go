@@ -33,7 +33,7 @@ func tokenHandler(tokens TokenIssuer, g *guard, log *slog.Logger) gin.HandlerFun
 			return
 		}
 		c.Set(ctxGrantType, req.GrantType)
-		a := attempt{ip: c.ClientIP()}
+		a := attempt{ip: callerAddress(c)}
 		if req.GrantType != grant.TokenExchange {
 			a.clientID = req.ClientID
 		}
@@ -53,13 +53,13 @@ func tokenHandler(tokens TokenIssuer, g *guard, log *slog.Logger) gin.HandlerFun
 			tok, err = tokens.Token(c.Request.Context(), req)
 		}
 		if err != nil {
-			if authFailure(err, req.GrantType) {
-				g.failed(a)
+			if b, ok := blamed(a, err, req.GrantType); ok {
+				g.failed(b)
 			}
 			renderOAuthError(c, log, err, usedBasic)
 			return
 		}
-		g.succeeded(a)
+		g.succeeded(c.Request.Context(), a)
 		c.Set(ctxJTI, tok.JTI)
 		noStore(c)
 		c.JSON(http.StatusOK, tokenResponse{

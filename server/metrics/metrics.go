@@ -37,7 +37,7 @@ func New(revocationSize func() int, revocationSynced func() bool, syncAge func()
 	}, []string{"route", "method", "status"})
 	m.Throttled = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "tollgate_throttled_total",
-		Help: "Requests answered 429: by reason (locked_out after failed authentications, or rate_limited).",
+		Help: "Requests refused to protect the service, by reason: 429 locked_out (after failed authentications) or rate_limited; 503 overloaded (no password-hashing slot within the login queue timeout).",
 	}, []string{"reason"})
 	m.StoreErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "tollgate_store_errors_total",
