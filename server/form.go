@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/tollgate/tollgate/server/oauth"
+	"github.com/tollgate/tollgate/store"
 )
 
 // maxFormBytes bounds an OAuth request body.
@@ -40,6 +41,11 @@ func parseForm(r *http.Request) (url.Values, error) {
 	for k, v := range form {
 		if len(v) > 1 {
 			return nil, oauth.New(oauth.InvalidRequest, "parameter "+safeName(k)+" is repeated; send each parameter once")
+		}
+		// Values name clients, users, tokens and scopes, and may reach a
+		// query; a password is only ever hashed, so it may hold any bytes.
+		if k != "password" && !store.StorableText(v[0]) {
+			return nil, oauth.New(oauth.InvalidRequest, "parameter "+safeName(k)+" must be UTF-8 text without NUL characters")
 		}
 	}
 	return form, nil
@@ -115,7 +121,9 @@ func parseBasic(h string) (string, string, error) {
 	}
 	id, err1 := url.QueryUnescape(encID)
 	secret, err2 := url.QueryUnescape(encSecret)
-	if err := errors.Join(err1, err2); err != nil || id == "" {
+	// RFC 6749 §2.3.1: a client_id is text; one that no store can hold
+	// names no client.
+	if err := errors.Join(err1, err2); err != nil || id == "" || !store.StorableText(id) {
 		return "", "", errBadBasic
 	}
 	return id, secret, nil

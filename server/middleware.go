@@ -112,6 +112,8 @@ func observe(c *gin.Context, m *metrics.Metrics, status int, d time.Duration) {
 		m.StoreErrors.WithLabelValues("unavailable").Inc()
 	case oauth.ServerError:
 		m.StoreErrors.WithLabelValues("error").Inc()
+	case errCanceled:
+		m.StoreErrors.WithLabelValues(errCanceled).Inc()
 	}
 }
 

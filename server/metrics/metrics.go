@@ -41,7 +41,7 @@ func New(revocationSize func() int, revocationSynced func() bool, syncAge func()
 	}, []string{"reason"})
 	m.StoreErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "tollgate_store_errors_total",
-		Help: "Requests that failed because a store (database or Redis) was unavailable or failed.",
+		Help: "Requests that failed because a store (database or Redis) was unavailable or failed, or (kind canceled) because the caller left mid-request.",
 	}, []string{"kind"})
 	m.reg.MustRegister(m.TokenRequests, m.RequestDuration, m.Throttled, m.StoreErrors,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
