@@ -20,6 +20,8 @@ func FuzzParseBasic(f *testing.F) {
 	f.Add("basic   Zm9vOmJhcg==", "a:b", "c d%e")
 	f.Add("Basic !!!", "", "")
 	f.Add("Bearer x", "ü", "\x00")
+	f.Add("Basic x", "tgc_x\x00", "s")
+	f.Add("Basic x", "\xc3", "0")
 	f.Add("Basic x", "\xc3", "0")
 	f.Add("Basic x", "tgc_x\x00", "s")
 	f.Fuzz(func(t *testing.T, header, id, secret string) {
