@@ -42,13 +42,22 @@ func parseForm(r *http.Request) (url.Values, error) {
 		if len(v) > 1 {
 			return nil, oauth.New(oauth.InvalidRequest, "parameter "+safeName(k)+" is repeated; send each parameter once")
 		}
-		// Values name clients, users, tokens and scopes, and may reach a
-		// query; a password is only ever hashed, so it may hold any bytes.
-		if k != "password" && !store.StorableText(v[0]) {
+		if !opaqueParams[k] && !store.StorableText(v[0]) {
 			return nil, oauth.New(oauth.InvalidRequest, "parameter "+safeName(k)+" must be UTF-8 text without NUL characters")
 		}
 	}
 	return form, nil
+}
+
+// opaqueParams are the parameters exempt from the text check: the others
+// name clients, users, scopes and types, and may reach a query. Secrets
+// and passwords are only ever hashed, so they may hold any bytes; a token
+// that is garbage is the endpoint's to answer (RFC 7009 §2.2: revocation
+// still says 200; RFC 7662 §2.2: inactive), and the token parsers refuse
+// it before any lookup.
+var opaqueParams = map[string]bool{
+	"password": true, "client_secret": true,
+	"token": true, "refresh_token": true, "subject_token": true, "actor_token": true,
 }
 
 var errBodyTooLarge = oauth.New(oauth.InvalidRequest, "the request body is larger than 64 KiB")

@@ -85,7 +85,8 @@ func FuzzParseForm(f *testing.F) {
 }
 
 // TestParseFormUnstorableText: a value no store can hold is invalid_request
-// before anything reads it; a password, only ever hashed, may hold anything.
+// before anything reads it; passwords and tokens (opaqueParams) may hold
+// anything.
 func TestParseFormUnstorableText(t *testing.T) {
 	for _, tc := range []struct {
 		name, body string
@@ -95,6 +96,7 @@ func TestParseFormUnstorableText(t *testing.T) {
 		{"invalid utf-8 in username", "username=a%FFb", false},
 		{"nul in scope", "scope=read%00", false},
 		{"nul in password", "username=ann&password=p%00w%FF", true},
+		{"garbage token", "token=%00%FF", true},
 		{"unicode", "username=%C3%BCser", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
