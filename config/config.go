@@ -113,6 +113,13 @@ type Limits struct {
 	// client and per node.
 	StreamsPerClient int `yaml:"streams_per_client"`
 	Streams          int `yaml:"streams"`
+	// LoginRate bounds successful password logins per username per minute
+	// (on by default: one account cannot take every password-hashing
+	// slot). 0: no limit.
+	LoginRate int `yaml:"login_rate"`
+	// LoginQueueTimeout is how long a password login waits for a free
+	// password-hashing slot before it is answered 503 with Retry-After.
+	LoginQueueTimeout time.Duration `yaml:"login_queue_timeout"`
 }
 
 // Server holds the HTTP server's timeouts.
@@ -161,7 +168,7 @@ func defaults() Config {
 			KeyPrePublish:    10 * time.Minute,
 		},
 		Log:    Log{Level: "info", Format: "json"},
-		Limits: Limits{RevocationRate: 50, StreamsPerClient: 100, Streams: 2000},
+		Limits: Limits{RevocationRate: 50, StreamsPerClient: 100, Streams: 2000, LoginRate: 10, LoginQueueTimeout: 2 * time.Second},
 		Server: Server{
 			ShutdownTimeout:   15 * time.Second,
 			ReadHeaderTimeout: 5 * time.Second,

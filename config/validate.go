@@ -33,6 +33,12 @@ func (c Config) Validate() error {
 	if c.Limits.StreamsPerClient < 1 || c.Limits.Streams < 1 {
 		errs = append(errs, fmt.Errorf("limits.streams_per_client (TOLLGATE_REVOCATION_STREAMS_PER_CLIENT) and limits.streams (TOLLGATE_REVOCATION_STREAMS) must be at least 1"))
 	}
+	if c.Limits.LoginRate < 0 {
+		errs = append(errs, fmt.Errorf("limits.login_rate (TOLLGATE_RATE_LIMIT_LOGIN) is logins per minute per username: 0 (no limit) or more"))
+	}
+	if q := c.Limits.LoginQueueTimeout; q < 100*time.Millisecond || q > 30*time.Second {
+		errs = append(errs, fmt.Errorf("limits.login_queue_timeout (TOLLGATE_LOGIN_QUEUE_TIMEOUT) %s is out of range: write 100ms to 30s, e.g. 2s", q))
+	}
 	return errors.Join(errs...)
 }
 

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/tollgate/tollgate/server/oauth"
+	"github.com/tollgate/tollgate/store"
 )
 
 // maxFormBytes bounds an OAuth request body.
@@ -41,8 +42,22 @@ func parseForm(r *http.Request) (url.Values, error) {
 		if len(v) > 1 {
 			return nil, oauth.New(oauth.InvalidRequest, "parameter "+safeName(k)+" is repeated; send each parameter once")
 		}
+		if !opaqueParams[k] && !store.StorableText(v[0]) {
+			return nil, oauth.New(oauth.InvalidRequest, "parameter "+safeName(k)+" must be UTF-8 text without NUL characters")
+		}
 	}
 	return form, nil
+}
+
+// opaqueParams are the parameters exempt from the text check: the others
+// name clients, users, scopes and types, and may reach a query. Secrets
+// and passwords are only ever hashed, so they may hold any bytes; a token
+// that is garbage is the endpoint's to answer (RFC 7009 §2.2: revocation
+// still says 200; RFC 7662 §2.2: inactive), and the token parsers refuse
+// it before any lookup.
+var opaqueParams = map[string]bool{
+	"password": true, "client_secret": true,
+	"token": true, "refresh_token": true, "subject_token": true, "actor_token": true,
 }
 
 var errBodyTooLarge = oauth.New(oauth.InvalidRequest, "the request body is larger than 64 KiB")
@@ -115,7 +130,9 @@ func parseBasic(h string) (string, string, error) {
 	}
 	id, err1 := url.QueryUnescape(encID)
 	secret, err2 := url.QueryUnescape(encSecret)
-	if err := errors.Join(err1, err2); err != nil || id == "" {
+	// RFC 6749 §2.3.1: a client_id is text; one that no store can hold
+	// names no client.
+	if err := errors.Join(err1, err2); err != nil || id == "" || !store.StorableText(id) {
 		return "", "", errBadBasic
 	}
 	return id, secret, nil

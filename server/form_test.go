@@ -7,15 +7,23 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/tollgate/tollgate/server/oauth"
+	"github.com/tollgate/tollgate/store"
 )
 
 // FuzzParseBasic: no panic on any header, and any id and secret encoded
-// per RFC 6749 §2.3.1 decode back to themselves.
+// per RFC 6749 §2.3.1 decode back to themselves, except ids no store can
+// hold (NUL, invalid UTF-8), which are refused.
 func FuzzParseBasic(f *testing.F) {
 	f.Add("Basic dGdjX2FiYzp0Z3NfeHl6", "tgc_abc", "tgs_xyz")
 	f.Add("basic   Zm9vOmJhcg==", "a:b", "c d%e")
 	f.Add("Basic !!!", "", "")
 	f.Add("Bearer x", "ü", "\x00")
+	f.Add("Basic x", "tgc_x\x00", "s")
+	f.Add("Basic x", "\xc3", "0")
+	f.Add("Basic x", "\xc3", "0")
+	f.Add("Basic x", "tgc_x\x00", "s")
 	f.Fuzz(func(t *testing.T, header, id, secret string) {
 		_, _, _ = parseBasic(header)
 		if id == "" {
@@ -23,6 +31,12 @@ func FuzzParseBasic(f *testing.F) {
 		}
 		enc := base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(id) + ":" + url.QueryEscape(secret)))
 		gotID, gotSecret, err := parseBasic("Basic " + enc)
+		if !store.StorableText(id) {
+			if err == nil {
+				t.Fatalf("client_id %q accepted", id)
+			}
+			return
+		}
 		if err != nil || gotID != id || gotSecret != secret {
 			t.Fatalf("round trip of %q:%q gave %q:%q, %v", id, secret, gotID, gotSecret, err)
 		}
@@ -68,4 +82,33 @@ func FuzzParseForm(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestParseFormUnstorableText: a value no store can hold is invalid_request
+// before anything reads it; passwords and tokens (opaqueParams) may hold
+// anything.
+func TestParseFormUnstorableText(t *testing.T) {
+	for _, tc := range []struct {
+		name, body string
+		ok         bool
+	}{
+		{"nul in client_id", "client_id=tgc_x%00", false},
+		{"invalid utf-8 in username", "username=a%FFb", false},
+		{"nul in scope", "scope=read%00", false},
+		{"nul in password", "username=ann&password=p%00w%FF", true},
+		{"garbage token", "token=%00%FF", true},
+		{"unicode", "username=%C3%BCser", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodPost, "/oauth2/token", strings.NewReader(tc.body))
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			_, err := parseForm(r)
+			if tc.ok != (err == nil) {
+				t.Fatalf("parseForm(%q) = %v, want ok=%v", tc.body, err, tc.ok)
+			}
+			if oe, isOAuth := err.(*oauth.Error); err != nil && (!isOAuth || oe.Code != oauth.InvalidRequest) {
+				t.Errorf("error %v, want invalid_request", err)
+			}
+		})
+	}
 }

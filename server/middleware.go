@@ -106,12 +106,14 @@ func observe(c *gin.Context, m *metrics.Metrics, status int, d time.Duration) {
 		m.TokenRequests.WithLabelValues(gt, result, code).Inc()
 	}
 	switch code := c.GetString(ctxErrorCode); code {
-	case "locked_out", "rate_limited", "revocation_budget", "stream_limit":
+	case "locked_out", "rate_limited", "revocation_budget", "stream_limit", "overloaded":
 		m.Throttled.WithLabelValues(code).Inc()
 	case oauth.TemporarilyUnavailable:
 		m.StoreErrors.WithLabelValues("unavailable").Inc()
 	case oauth.ServerError:
 		m.StoreErrors.WithLabelValues("error").Inc()
+	case errCanceled:
+		m.StoreErrors.WithLabelValues(errCanceled).Inc()
 	}
 }
 

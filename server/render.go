@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"math"
@@ -20,7 +21,7 @@ const realm = "tollgate"
 
 // status maps an OAuth error code to its HTTP status (RFC 6749 §5.2).
 func status(e *oauth.Error) int {
-	if e.RetryAfter > 0 {
+	if e.RetryAfter > 0 && !e.Overloaded {
 		return http.StatusTooManyRequests
 	}
 	switch e.Code {
@@ -44,6 +45,10 @@ func renderOAuthError(c *gin.Context, log *slog.Logger, err error, usedBasic boo
 	}
 	var oe *oauth.Error
 	if !errors.As(err, &oe) {
+		if callerGone(c) {
+			answerCanceled(c, log, err)
+			return
+		}
 		if errors.Is(err, store.ErrUnavailable) {
 			log.LogAttrs(c.Request.Context(), slog.LevelWarn, "store unavailable", slog.String("error", err.Error()), requestID(c))
 			oe = oauth.New(oauth.TemporarilyUnavailable, "the service is temporarily unavailable; retry shortly")
@@ -56,6 +61,9 @@ func renderOAuthError(c *gin.Context, log *slog.Logger, err error, usedBasic boo
 	c.Set(ctxErrorCode, oe.Code)
 	if oe.RetryAfter > 0 {
 		c.Set(ctxErrorCode, "rate_limited")
+		if oe.Overloaded {
+			c.Set(ctxErrorCode, "overloaded")
+		}
 		c.Header("Retry-After", strconv.Itoa(int(math.Ceil(oe.RetryAfter.Seconds()))))
 	}
 	if oe.Code == oauth.InvalidClient && usedBasic {
@@ -64,6 +72,31 @@ func renderOAuthError(c *gin.Context, log *slog.Logger, err error, usedBasic boo
 	noStore(c)
 	c.JSON(status(oe), gin.H{"error": oe.Code, "error_description": oe.Description})
 }
+
+// statusClientClosed is the status logged for a request whose caller left
+// before it was answered (nginx's 499): neither the server's fault (5xx)
+// nor anything the caller can read.
+const statusClientClosed = 499
+
+// callerGone reports whether the request's caller left (closed or
+// half-closed its connection, or gave up): whatever failed then failed
+// because of it.
+func callerGone(c *gin.Context) bool {
+	return errors.Is(c.Request.Context().Err(), context.Canceled)
+}
+
+// answerCanceled ends a request whose caller left: logged at Info, counted
+// apart (store_errors_total{kind="canceled"}), and answered 499 in case a
+// half-closed connection still reads.
+func answerCanceled(c *gin.Context, log *slog.Logger, err error) {
+	log.LogAttrs(c.Request.Context(), slog.LevelInfo, "request canceled by the caller", slog.String("error", err.Error()), requestID(c))
+	c.Set(ctxErrorCode, errCanceled)
+	noStore(c)
+	c.JSON(statusClientClosed, gin.H{"error": oauth.InvalidRequest, "error_description": "the connection was closed before the answer was sent; keep it open until the answer arrives"})
+}
+
+// errCanceled is the request-log and metrics code of a caller that left.
+const errCanceled = "canceled"
 
 // noStore marks a response as holding credentials (RFC 6749 §5.1).
 func noStore(c *gin.Context) {

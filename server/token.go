@@ -36,7 +36,7 @@ func tokenHandler(tokens TokenIssuer, g *guard, log *slog.Logger) gin.HandlerFun
 		// A token exchange needs no client credentials (the API key
 		// authenticates it), but ones that are sent are checked and
 		// budgeted like any other.
-		a := attempt{ip: c.ClientIP(), clientID: req.ClientID}
+		a := attempt{ip: callerAddress(c), clientID: req.ClientID}
 		if req.GrantType == grant.Password {
 			a.username = req.Form.Get("username")
 		}
@@ -53,13 +53,13 @@ func tokenHandler(tokens TokenIssuer, g *guard, log *slog.Logger) gin.HandlerFun
 			tok, err = tokens.Token(c.Request.Context(), req)
 		}
 		if err != nil {
-			if authFailure(err, req.GrantType) {
-				g.failed(a)
+			if b, ok := blamed(a, err, req.GrantType); ok {
+				g.failed(b)
 			}
 			renderOAuthError(c, log, err, usedBasic)
 			return
 		}
-		g.succeeded(a)
+		g.succeeded(c.Request.Context(), a)
 		c.Set(ctxJTI, tok.JTI)
 		noStore(c)
 		c.JSON(http.StatusOK, tokenResponse{

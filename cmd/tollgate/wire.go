@@ -184,7 +184,7 @@ func newService(ctx context.Context, cfg config.Config, log *slog.Logger, tp tra
 		return nil, err
 	}
 	hasher := secret.NewHasher(keys.Derive(master, keys.PurposeClientSecretPepper))
-	rates := &throttle.Rates{Limiter: throttle.NewLocalLimiter(), Client: cfg.Limits.ClientRate, IP: cfg.Limits.IPRate, Logger: log}
+	rates := &throttle.Rates{Limiter: throttle.NewLocalLimiter(), Client: cfg.Limits.ClientRate, IP: cfg.Limits.IPRate, Login: cfg.Limits.LoginRate, Logger: log}
 	if st.redis != nil {
 		rates.Limiter = throttle.NewRedisLimiter(st.redis.Client(), cfg.Redis.Prefix+"rl:")
 	}
@@ -211,6 +211,8 @@ func newService(ctx context.Context, cfg config.Config, log *slog.Logger, tp tra
 		ReuseGrace:     cfg.Tokens.RefreshReuseGrace,
 		Admit:          rates.AdmitClient,
 		Logger:         log,
+
+		LoginQueueTimeout: cfg.Limits.LoginQueueTimeout,
 	})
 	in := introspection.New(introspection.Options{
 		Keys: km, Revocations: set, Refresh: st.refresh, Subjects: subjectRevocations{clients: st.clients, users: st.sql}, Clients: st.clients,

@@ -53,7 +53,7 @@ func Register(r gin.IRouter, d Deps) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	g := r.Group(Prefix, requireAdmin(d.Tokens, d.Logger))
+	g := r.Group(Prefix, requireAdmin(d.Tokens, d.Logger), storableInput)
 	g.POST("/clients", createClient(d))
 	g.GET("/clients", listClients(d))
 	g.GET("/clients/:id", getClient(d))

@@ -11,6 +11,8 @@ import (
 	"strconv"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/tollgate/tollgate/store"
 )
 
 // maxBody bounds an admin request body.
@@ -44,7 +46,86 @@ func decode[T any](c *gin.Context, v *T) bool {
 		badRequest(c, "body", "must hold exactly one JSON object")
 		return false
 	}
+	var doc any
+	if json.Unmarshal(body, &doc) == nil {
+		if field, bad := unstorableField(doc); bad {
+			badRequest(c, field, "must not contain NUL characters (\\u0000)")
+			return false
+		}
+	}
 	return true
+}
+
+// unstorableField finds a string in a decoded JSON object that no store
+// can hold (store.StorableText; encoding/json has already replaced invalid
+// UTF-8, so that leaves NUL) and names its top-level field. A password is
+// only ever hashed, so it may hold anything.
+func unstorableField(doc any) (string, bool) {
+	obj, ok := doc.(map[string]any)
+	if !ok {
+		return "", false
+	}
+	for k, v := range obj {
+		if k != "password" && (!store.StorableText(k) || !storableJSON(v)) {
+			return safeField(k), true
+		}
+	}
+	return "", false
+}
+
+func storableJSON(v any) bool {
+	switch v := v.(type) {
+	case string:
+		return store.StorableText(v)
+	case []any:
+		for _, e := range v {
+			if !storableJSON(e) {
+				return false
+			}
+		}
+	case map[string]any:
+		for k, e := range v {
+			if !store.StorableText(k) || !storableJSON(e) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// storableInput refuses, before any handler queries a store, path and
+// query parameters that no store can hold (store.StorableText): a path ID
+// like that names nothing (404), a query parameter is invalid (400).
+func storableInput(c *gin.Context) {
+	for _, p := range c.Params {
+		if !store.StorableText(p.Value) {
+			renderProblem(c, problem{Type: problemType + "not-found", Title: "Not found", Status: http.StatusNotFound, Detail: "no such " + resourceName(c)})
+			return
+		}
+	}
+	for k, vs := range c.Request.URL.Query() {
+		for _, v := range vs {
+			if !store.StorableText(k) || !store.StorableText(v) {
+				badRequest(c, safeField(k), "must be UTF-8 text without NUL characters")
+				return
+			}
+		}
+	}
+	c.Next()
+}
+
+// safeField names a caller's field or parameter in a problem, or
+// generically if it is not short printable ASCII.
+func safeField(k string) string {
+	if len(k) == 0 || len(k) > 64 {
+		return "body"
+	}
+	for i := 0; i < len(k); i++ {
+		if k[i] < 0x20 || k[i] > 0x7e {
+			return "body"
+		}
+	}
+	return k
 }
 
 // describe turns a decoding error into a field and a message that says

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -47,6 +48,11 @@ func fail(c *gin.Context, log *slog.Logger, err error) {
 		renderProblem(c, problem{Type: problemType + "not-found", Title: "Not found", Status: http.StatusNotFound, Detail: "no such " + resourceName(c)})
 	case errors.Is(err, store.ErrConflict):
 		renderProblem(c, problem{Type: problemType + "conflict", Title: "Conflict", Status: http.StatusConflict, Detail: "a " + resourceName(c) + " with that identity already exists"})
+	case errors.Is(c.Request.Context().Err(), context.Canceled):
+		// The caller left (closed its connection): not the server's fault,
+		// and nobody is left to read the answer (499, as nginx logs it).
+		log.LogAttrs(c.Request.Context(), slog.LevelInfo, "admin request canceled by the caller", slog.String("error", err.Error()))
+		renderProblem(c, problem{Type: problemType + "canceled", Title: "Canceled", Status: 499, Detail: "the connection was closed before the answer was sent"})
 	case errors.Is(err, store.ErrUnavailable):
 		log.LogAttrs(c.Request.Context(), slog.LevelWarn, "store unavailable", slog.String("error", err.Error()))
 		c.Header("Retry-After", "1")

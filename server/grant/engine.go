@@ -8,6 +8,7 @@
 package grant
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"net/http"
@@ -60,6 +61,9 @@ type Options struct {
 	// ReuseGrace tolerates the reuse of a rotated refresh token within this
 	// window without revoking its family (0: every reuse revokes).
 	ReuseGrace time.Duration
+	// LoginQueueTimeout is how long a password login waits for a free
+	// argon2id slot before it is answered 503 (0: DefaultLoginQueueTimeout).
+	LoginQueueTimeout time.Duration
 	// Admit, if set, is asked after a client has authenticated whether it
 	// may proceed (rate limits); its error is answered as is.
 	Admit  func(ctx context.Context, c *store.Client) error
@@ -95,8 +99,8 @@ type Token struct {
 type Engine struct {
 	opts Options
 	srv  *engine.Server
-	// argon bounds concurrent password checks.
-	argon chan struct{}
+	// argon bounds concurrent password checks and their queueing.
+	argon *secret.PasswordGate
 	usage *usage
 	keys  *keyCache
 }
@@ -109,7 +113,7 @@ func New(opts Options) *Engine {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	e := &Engine{opts: opts, argon: make(chan struct{}, 2*runtime.GOMAXPROCS(0)), usage: newUsage()}
+	e := &Engine{opts: opts, argon: secret.NewPasswordGate(2*runtime.GOMAXPROCS(0), cmp.Or(opts.LoginQueueTimeout, DefaultLoginQueueTimeout)), usage: newUsage()}
 	if opts.KeyRevocations != nil {
 		e.keys = newKeyCache(opts.KeyRevocations)
 	}

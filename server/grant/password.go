@@ -3,6 +3,7 @@ package grant
 import (
 	"context"
 	"errors"
+	"time"
 
 	oerrors "github.com/go-oauth2/oauth2/v4/errors"
 
@@ -16,6 +17,14 @@ const maxPassword = 1024
 
 var errBadLogin = oauth.New(oauth.InvalidGrant, "the username or password is wrong, or the user is disabled")
 
+// DefaultLoginQueueTimeout is how long a password login waits for an
+// argon2id slot by default.
+const DefaultLoginQueueTimeout = 2 * time.Second
+
+// errLoginsBusy is the answer when no argon2id slot freed up in time: 503
+// with Retry-After (RFC 6749 §5.2 temporarily_unavailable).
+var errLoginsBusy = &oauth.Error{Code: oauth.TemporarilyUnavailable, Description: "too many concurrent logins; retry after the time in Retry-After", RetryAfter: time.Second, Overloaded: true}
+
 // passwordAuthorization is the engine's PasswordAuthorizationHandler
 // (RFC 6749 §4.3.2). The engine calls it after clientInfo has authenticated
 // the client. Unknown users cost one argon2id run too, so timing does not
@@ -27,14 +36,16 @@ func (e *Engine) passwordAuthorization(ctx context.Context, _, username, passwor
 		return "", oerrors.ErrInvalidRequest
 	}
 	// Each argon2id run holds about 19 MiB: bound how many run at once so a
-	// burst of logins cannot exhaust memory.
-	select {
-	case e.argon <- struct{}{}:
-		defer func() { <-e.argon }()
-	case <-ctx.Done():
-		st.err = oauth.New(oauth.TemporarilyUnavailable, "too many concurrent logins; retry shortly")
+	// burst of logins cannot exhaust memory, and how long one queues.
+	release, err := e.argon.Acquire(ctx)
+	if err != nil {
+		st.err = err // the caller left: its context's error
+		if errors.Is(err, secret.ErrBusy) {
+			st.err = errLoginsBusy
+		}
 		return "", oerrors.ErrTemporarilyUnavailable
 	}
+	defer release()
 	u, err := e.opts.Users.GetUserByUsername(ctx, username)
 	if errors.Is(err, store.ErrNotFound) {
 		secret.DummyPasswordVerify(password)

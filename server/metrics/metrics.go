@@ -39,11 +39,11 @@ func New(revocationSize func() int, revocationSynced func() bool, syncAge func()
 	}, []string{"route", "method", "status"})
 	m.Throttled = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "tollgate_throttled_total",
-		Help: "Requests answered 429: by reason (locked_out after failed authentications, rate_limited, revocation_budget, stream_limit).",
+		Help: "Requests refused to protect the service, by reason: 429 locked_out (after failed authentications), rate_limited, revocation_budget or stream_limit; 503 overloaded (no password-hashing slot within the login queue timeout).",
 	}, []string{"reason"})
 	m.StoreErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "tollgate_store_errors_total",
-		Help: "Requests that failed because a store (database or Redis) was unavailable or failed.",
+		Help: "Requests that failed because a store (database or Redis) was unavailable or failed, or (kind canceled) because the caller left mid-request.",
 	}, []string{"kind"})
 	m.RevocationStreams = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "tollgate_revocation_streams", Help: "Open revocation streams (GET /oauth2/revocations/stream) on this node.",

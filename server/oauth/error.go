@@ -26,6 +26,10 @@ type Error struct {
 	// RetryAfter, when positive, makes the answer 429 Too Many Requests
 	// with a Retry-After header: the client is over a rate limit.
 	RetryAfter time.Duration
+	// Overloaded, with RetryAfter, makes the answer 503 Service
+	// Unavailable instead (RFC 9110 §15.6.4): the server is over
+	// capacity, not this client over its limit.
+	Overloaded bool
 }
 
 // Error implements error.

@@ -25,6 +25,9 @@ const (
 	pgAdminShutdown       = "57P01"
 	pgCrashShutdown       = "57P02"
 	pgCannotConnectNow    = "57P03"
+	// Text the database cannot hold: NUL or invalid UTF-8.
+	pgCharacterNotInRepertoire = "22021"
+	pgUntranslatableCharacter  = "22P05"
 )
 
 // wrapErr translates err into the store sentinels and prefixes the
@@ -47,12 +50,22 @@ func translate(err error) error {
 		return err
 	case errors.Is(err, gorm.ErrRecordNotFound):
 		return fmt.Errorf("%w: %w", store.ErrNotFound, err)
+	case isUnstorableText(err):
+		// No row can hold such text, so no row matches it. Callers check
+		// identifiers with store.StorableText first; this is the backstop
+		// that keeps a missed one from becoming a 500.
+		return fmt.Errorf("%w: %w", store.ErrNotFound, err)
 	case isUniqueViolation(err):
 		return fmt.Errorf("%w: %w", store.ErrConflict, err)
 	case isUnavailable(err):
 		return fmt.Errorf("%w: %w", store.ErrUnavailable, err)
 	}
 	return err
+}
+
+func isUnstorableText(err error) bool {
+	pgErr, ok := errors.AsType[*pgconn.PgError](err)
+	return ok && (pgErr.Code == pgCharacterNotInRepertoire || pgErr.Code == pgUntranslatableCharacter)
 }
 
 func isUniqueViolation(err error) bool {

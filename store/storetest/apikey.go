@@ -33,6 +33,7 @@ func RunAPIKeys(t *testing.T, open func(t *testing.T) (store.APIKeyStore, store.
 		{"LongValuesKept", apiKeyLongValues},
 		{"CallerSlicesNotAliased", apiKeyNoAliasing},
 		{"UnknownNotFound", apiKeyUnknown},
+		{"UnstorableIDNotFound", apiKeyUnstorable},
 		{"DuplicateIDConflict", apiKeyDuplicateID},
 		{"DuplicateHashConflict", apiKeyDuplicateHash},
 		{"ConcurrentCreateSameHashOneWins", apiKeyConcurrentHash},
@@ -361,4 +362,11 @@ func apiKeyRevoke(t *testing.T, s apiKeyStores) {
 		t.Errorf("revoke at the zero time: no error")
 	}
 	apiKeyCheckStored(t, s.Keys, other)
+}
+
+func apiKeyUnstorable(t *testing.T, s apiKeyStores) {
+	for name, id := range unstorableTexts {
+		_, err := s.Keys.GetAPIKey(t.Context(), id)
+		fixtureWantErr(t, "get "+name, err, store.ErrNotFound)
+	}
 }

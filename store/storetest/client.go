@@ -21,6 +21,7 @@ func RunClients(t *testing.T, open func(t *testing.T) store.ClientStore) {
 		{"RoundTripZeroValues", clientRoundTripZero},
 		{"CallerSlicesNotAliased", clientNoAliasing},
 		{"UnknownIDNotFound", clientUnknown},
+		{"UnstorableIDNotFound", clientUnstorable},
 		{"DuplicateIDConflict", clientDuplicateID},
 		{"DuplicateNameConflict", clientDuplicateName},
 		{"UpdateReplacesAllButIDAndCreatedAt", clientUpdate},
@@ -162,6 +163,20 @@ func clientUnknown(t *testing.T, s store.ClientStore) {
 	// The failed update must not have created the client.
 	_, err = s.GetClient(ctx, "missing")
 	fixtureWantErr(t, "get after update", err, store.ErrNotFound)
+}
+
+// unstorableTexts are lookups no store can hold (store.StorableText):
+// PostgreSQL refuses them outright, which must read as not found.
+var unstorableTexts = map[string]string{"nul": "tgc_x\x00", "inner nul": "a\x00b", "invalid utf-8": "tgc_\xff"}
+
+func clientUnstorable(t *testing.T, s store.ClientStore) {
+	ctx := t.Context()
+	fixtureNoErr(t, "create other", s.CreateClient(ctx, clientMinimal(t, "tgc_x", "known")))
+	for name, id := range unstorableTexts {
+		_, err := s.GetClient(ctx, id)
+		fixtureWantErr(t, "get "+name, err, store.ErrNotFound)
+		fixtureWantErr(t, "delete "+name, s.DeleteClient(ctx, id), store.ErrNotFound)
+	}
 }
 
 func clientDuplicateID(t *testing.T, s store.ClientStore) {

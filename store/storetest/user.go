@@ -21,6 +21,7 @@ func RunUsers(t *testing.T, open func(t *testing.T) store.UserStore) {
 		{"RoundTripZeroValues", userRoundTripZero},
 		{"CallerSlicesNotAliased", userNoAliasing},
 		{"UnknownNotFound", userUnknown},
+		{"UnstorableTextNotFound", userUnstorable},
 		{"DuplicateIDConflict", userDuplicateID},
 		{"DuplicateUsernameConflict", userDuplicateUsername},
 		{"UsernameIsCaseSensitive", userCaseSensitive},
@@ -119,6 +120,17 @@ func userNoAliasing(t *testing.T, s store.UserStore) {
 	again, err := s.GetUser(ctx, u.ID)
 	fixtureNoErr(t, "get again", err)
 	userCompare(t, "get again", &want, again, want.CreatedAt)
+}
+
+func userUnstorable(t *testing.T, s store.UserStore) {
+	ctx := t.Context()
+	fixtureNoErr(t, "create other", s.CreateUser(ctx, userMinimal("known", "a")))
+	for name, v := range unstorableTexts {
+		_, err := s.GetUser(ctx, v)
+		fixtureWantErr(t, "get "+name, err, store.ErrNotFound)
+		_, err = s.GetUserByUsername(ctx, v)
+		fixtureWantErr(t, "get by username "+name, err, store.ErrNotFound)
+	}
 }
 
 func userUnknown(t *testing.T, s store.UserStore) {
