@@ -105,6 +105,9 @@ type Limits struct {
 	ClientRate int `yaml:"client_rate"`
 	// IPRate applies to each caller address.
 	IPRate int `yaml:"ip_rate"`
+	// APIKeysPerOwner bounds the active API keys of one owner (a user, a
+	// client, or an application's subject); 0: no limit.
+	APIKeysPerOwner int `yaml:"api_keys_per_owner"`
 }
 
 // Server holds the HTTP server's timeouts.
@@ -152,7 +155,8 @@ func defaults() Config {
 			ClockSkew:        30 * time.Second,
 			KeyPrePublish:    10 * time.Minute,
 		},
-		Log: Log{Level: "info", Format: "json"},
+		Log:    Log{Level: "info", Format: "json"},
+		Limits: Limits{APIKeysPerOwner: 100},
 		Server: Server{
 			ShutdownTimeout:   15 * time.Second,
 			ReadHeaderTimeout: 5 * time.Second,

@@ -27,6 +27,9 @@ func (c Config) Validate() error {
 	if c.Limits.ClientRate < 0 || c.Limits.IPRate < 0 {
 		errs = append(errs, fmt.Errorf("limits.client_rate (TOLLGATE_RATE_LIMIT_CLIENT) and limits.ip_rate (TOLLGATE_RATE_LIMIT_IP) are requests per second: 0 (no limit) or more"))
 	}
+	if c.Limits.APIKeysPerOwner < 0 {
+		errs = append(errs, fmt.Errorf("limits.api_keys_per_owner (TOLLGATE_API_KEYS_PER_OWNER) must be 0 (no limit) or more"))
+	}
 	return errors.Join(errs...)
 }
 

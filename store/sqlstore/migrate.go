@@ -27,6 +27,7 @@ func migrations() []*gormigrate.Migration {
 		migrationAuditLog(),
 		migrationClientRateLimit(),
 		migrationRevocationNodes(),
+		migrationAPIKeySubjects(),
 	}
 }
 
