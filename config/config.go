@@ -120,6 +120,9 @@ type Limits struct {
 	// LoginQueueTimeout is how long a password login waits for a free
 	// password-hashing slot before it is answered 503 with Retry-After.
 	LoginQueueTimeout time.Duration `yaml:"login_queue_timeout"`
+	// APIKeysPerOwner bounds the active API keys of one owner (a user, a
+	// client, or an application's subject); 0: no limit.
+	APIKeysPerOwner int `yaml:"api_keys_per_owner"`
 }
 
 // Server holds the HTTP server's timeouts.
@@ -168,7 +171,7 @@ func defaults() Config {
 			KeyPrePublish:    10 * time.Minute,
 		},
 		Log:    Log{Level: "info", Format: "json"},
-		Limits: Limits{RevocationRate: 50, StreamsPerClient: 100, Streams: 2000, LoginRate: 10, LoginQueueTimeout: 2 * time.Second},
+		Limits: Limits{RevocationRate: 50, StreamsPerClient: 100, Streams: 2000, LoginRate: 10, LoginQueueTimeout: 2 * time.Second, APIKeysPerOwner: 100},
 		Server: Server{
 			ShutdownTimeout:   15 * time.Second,
 			ReadHeaderTimeout: 5 * time.Second,

@@ -95,6 +95,8 @@ var bindings = []binding{
 		func(c *Config) any { return &c.Limits.LoginRate }},
 	{"TOLLGATE_LOGIN_QUEUE_TIMEOUT", "limits.login_queue_timeout", "how long a password login waits for a free password-hashing slot before it is answered 503 with Retry-After (100ms to 30s)", "",
 		func(c *Config) any { return &c.Limits.LoginQueueTimeout }},
+	{"TOLLGATE_API_KEYS_PER_OWNER", "limits.api_keys_per_owner", "active API keys one owner (user, client or an application's subject) may hold; creating one more fails with 409 until one is revoked; 0: no limit", "",
+		func(c *Config) any { return &c.Limits.APIKeysPerOwner }},
 	{"TOLLGATE_METRICS_ADDR", "server.metrics_addr", "Prometheus metrics: empty serves /metrics on the main listener, off disables them, host:port serves them on a listener of their own", "",
 		func(c *Config) any { return &c.Server.MetricsAddr }},
 	{"TOLLGATE_TRACING", "server.tracing", "OpenTelemetry tracing: empty (off), otlp (OTLP/HTTP, set OTEL_EXPORTER_OTLP_ENDPOINT) or stdout", "",

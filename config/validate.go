@@ -39,6 +39,9 @@ func (c Config) Validate() error {
 	if q := c.Limits.LoginQueueTimeout; q < 100*time.Millisecond || q > 30*time.Second {
 		errs = append(errs, fmt.Errorf("limits.login_queue_timeout (TOLLGATE_LOGIN_QUEUE_TIMEOUT) %s is out of range: write 100ms to 30s, e.g. 2s", q))
 	}
+	if c.Limits.APIKeysPerOwner < 0 {
+		errs = append(errs, fmt.Errorf("limits.api_keys_per_owner (TOLLGATE_API_KEYS_PER_OWNER) must be 0 (no limit) or more"))
+	}
 	return errors.Join(errs...)
 }
 

@@ -42,6 +42,9 @@ func routes(r *gin.Engine, d Deps) {
 	// Bearer token with the tollgate:admin scope (see package admin).
 	if d.Admin != nil {
 		admin.Register(r, *d.Admin)
+		// Bearer token of a user from the password grant (not bought with
+		// an API key): the user's own API keys.
+		admin.RegisterAccount(r, *d.Admin)
 	}
 	r.GET("/readyz", readyHandler(d.Checks, d.Logger))
 	// None: Prometheus metrics carry no secrets or identities; operators

@@ -89,6 +89,7 @@ func newRegistry(cfg config.Config, master []byte, st *stores, revs registry.Rev
 		Clients: st.clients, Users: st.sql, Revocations: revs, Audit: st.sql, APIKeys: st.sql, Lifetimes: st.sql,
 		Hasher:    secret.NewHasher(keys.Derive(master, keys.PurposeClientSecretPepper)),
 		AccessTTL: cfg.Tokens.AccessTTL, ClockSkew: cfg.Tokens.ClockSkew, Logger: log,
+		MaxKeysPerOwner: cfg.Limits.APIKeysPerOwner,
 	})
 }
 

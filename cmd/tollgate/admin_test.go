@@ -15,6 +15,8 @@ import (
 type adminAPI struct {
 	e     *testEnv
 	token string
+	// base is the API's prefix: /admin/v1 when empty.
+	base string
 }
 
 // newAdmin creates an admin client with the CLI, as the README says, and
@@ -40,7 +42,11 @@ func (a *adminAPI) call(method, path string, body any) response {
 			rd = bytes.NewReader(b)
 		}
 	}
-	req, _ := http.NewRequest(method, a.e.srv.URL+"/admin/v1"+path, rd)
+	base := a.base
+	if base == "" {
+		base = "/admin/v1"
+	}
+	req, _ := http.NewRequest(method, a.e.srv.URL+base+path, rd)
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}

@@ -23,7 +23,9 @@ type ops interface {
 	findUser(ctx context.Context, idOrName string) (registry.UserView, error)
 	deleteUser(ctx context.Context, id string) error
 	createAPIKey(ctx context.Context, spec registry.APIKeySpec) (registry.APIKeyView, string, error)
-	listAPIKeys(ctx context.Context, kind store.OwnerKind, ownerID string) ([]registry.APIKeyView, error)
+	// listAPIKeys lists keys of one kind of owner (all when empty); clientID
+	// narrows subjects' keys to one application's.
+	listAPIKeys(ctx context.Context, kind store.OwnerKind, ownerID, clientID string) ([]registry.APIKeyView, error)
 	revokeAPIKey(ctx context.Context, id string) error
 	revokeClientTokens(ctx context.Context, id string) (time.Time, error)
 	revokeUserTokens(ctx context.Context, id string) (time.Time, error)

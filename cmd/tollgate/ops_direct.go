@@ -104,10 +104,13 @@ func (d direct) createAPIKey(ctx context.Context, spec registry.APIKeySpec) (reg
 	return registry.ViewAPIKey(k), key, nil
 }
 
-func (d direct) listAPIKeys(ctx context.Context, kind store.OwnerKind, ownerID string) ([]registry.APIKeyView, error) {
+func (d direct) listAPIKeys(ctx context.Context, kind store.OwnerKind, ownerID, clientID string) ([]registry.APIKeyView, error) {
 	var out []registry.APIKeyView
 	for after := ""; ; {
 		page, err := d.a.sql.ListAPIKeys(ctx, kind, ownerID, after, 200)
+		if clientID != "" {
+			page, err = d.a.sql.ListSubjectAPIKeys(ctx, clientID, ownerID, after, 200)
+		}
 		if err != nil {
 			return nil, err
 		}

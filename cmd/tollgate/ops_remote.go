@@ -180,6 +180,15 @@ func (r remote) deleteUser(ctx context.Context, id string) error {
 func (r remote) createAPIKey(ctx context.Context, spec registry.APIKeySpec) (registry.APIKeyView, string, error) {
 	in := map[string]any{"owner_type": spec.OwnerKind, "owner_id": spec.OwnerID, "name": spec.Name,
 		"scope": strings.Join(spec.Scopes, " "), "expires_in": int64(spec.ExpiresIn / time.Second)}
+	if spec.ClientID != "" {
+		in["client_id"] = spec.ClientID
+	}
+	if len(spec.Roles) > 0 {
+		in["roles"] = spec.Roles
+	}
+	if len(spec.Claims) > 0 {
+		in["claims"] = spec.Claims
+	}
 	var out struct {
 		APIKey string `json:"api_key"`
 		registry.APIKeyView
@@ -188,8 +197,11 @@ func (r remote) createAPIKey(ctx context.Context, spec registry.APIKeySpec) (reg
 	return out.APIKeyView, out.APIKey, err
 }
 
-func (r remote) listAPIKeys(ctx context.Context, kind store.OwnerKind, ownerID string) ([]registry.APIKeyView, error) {
+func (r remote) listAPIKeys(ctx context.Context, kind store.OwnerKind, ownerID, clientID string) ([]registry.APIKeyView, error) {
 	q := url.Values{}
+	if clientID != "" {
+		q.Set("client_id", clientID)
+	}
 	if kind != "" {
 		q.Set("owner_type", string(kind))
 	}

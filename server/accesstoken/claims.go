@@ -3,9 +3,12 @@
 package accesstoken
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -33,7 +36,14 @@ type Claims struct {
 	// APIKeyID names the API key the token was issued for; omitted when
 	// empty.
 	APIKeyID string
+	// Extra is a JSON object whose members are added to the payload (an
+	// application's non-secret claims on its subject's API key). Its names
+	// must differ from every claim above; Sign refuses it otherwise.
+	Extra []byte
 }
+
+// ownClaims are the names appendPayload writes itself.
+var ownClaims = []string{"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "client_id", "scope", "roles", "api_key_id"}
 
 var errInvalidUTF8 = errors.New("accesstoken: claim is not valid UTF-8")
 
@@ -85,10 +95,45 @@ func appendPayload(dst []byte, c *Claims) ([]byte, error) {
 	if c.APIKeyID != "" {
 		str("api_key_id", c.APIKeyID)
 	}
+	if inner := extraMembers(c.Extra); len(inner) > 0 {
+		dst = append(dst, ',')
+		dst = append(dst, inner...)
+	}
 	if !ok {
 		return nil, errInvalidUTF8
 	}
 	return append(dst, '}'), nil
+}
+
+// extraMembers returns the members of the JSON object extra without its
+// braces (checkExtra has vetted it).
+func extraMembers(extra []byte) []byte {
+	b := bytes.TrimSpace(extra)
+	if len(b) < 2 {
+		return nil
+	}
+	return bytes.TrimSpace(b[1 : len(b)-1])
+}
+
+// checkExtra accepts an empty Extra or a JSON object none of whose names
+// Claims writes itself: a duplicate name would let the extra claims
+// override sub, aud or scope for some JSON parsers (RFC 7519 §4 leaves
+// duplicates to the parser).
+func checkExtra(extra []byte) error {
+	b := bytes.TrimSpace(extra)
+	if len(b) == 0 {
+		return nil
+	}
+	var members map[string]json.RawMessage
+	if b[0] != '{' || json.Unmarshal(b, &members) != nil {
+		return errors.New("accesstoken: extra claims are not a JSON object")
+	}
+	for name := range members {
+		if slices.Contains(ownClaims, name) {
+			return fmt.Errorf("accesstoken: extra claim %q is one Tollgate sets", name)
+		}
+	}
+	return nil
 }
 
 func appendStrings(dst []byte, ss []string, ok bool) ([]byte, bool) {

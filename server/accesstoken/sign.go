@@ -98,7 +98,7 @@ func checkClaims(c *Claims) error {
 			return errors.New("accesstoken: scope is not a valid scope-token")
 		}
 	}
-	return nil
+	return checkExtra(c.Extra)
 }
 
 // NewJTI returns a random token ID: 128 bits from crypto/rand, base64url.

@@ -19,6 +19,11 @@ import (
 // ScopeAdmin is the scope an admin token must carry.
 const ScopeAdmin = "tollgate:admin"
 
+// ScopeAPIKeys lets a client (an application's backend) manage API keys
+// of its own subjects (owner_type "subject") under /api-keys, and reach
+// nothing else of the admin API.
+const ScopeAPIKeys = "tollgate:apikeys"
+
 // Prefix is where the admin API is mounted.
 const Prefix = "/admin/v1"
 
@@ -53,7 +58,16 @@ func Register(r gin.IRouter, d Deps) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	g := r.Group(Prefix, requireAdmin(d.Tokens, d.Logger), storableInput)
+	k := r.Group(Prefix, requireAdmin(d.Tokens, d.Logger), storableInput)
+	// tollgate:admin, or tollgate:apikeys for an application's subjects.
+	k.POST("/api-keys", createAPIKey(d))
+	k.GET("/api-keys", listAPIKeys(d))
+	k.POST("/api-keys/revoke", revokeSubjectKeys(d))
+	k.GET("/api-keys/:id", getAPIKey(d))
+	k.PATCH("/api-keys/:id", updateAPIKey(d))
+	k.DELETE("/api-keys/:id", revokeAPIKey(d))
+	// tollgate:admin only.
+	g := k.Group("", adminOnly)
 	g.POST("/clients", createClient(d))
 	g.GET("/clients", listClients(d))
 	g.GET("/clients/:id", getClient(d))
@@ -68,10 +82,6 @@ func Register(r gin.IRouter, d Deps) {
 	g.PUT("/users/:id/password", setPassword(d))
 	g.DELETE("/users/:id", deleteUser(d))
 	g.POST("/users/:id/revoke-tokens", revokeUserTokens(d))
-	g.POST("/api-keys", createAPIKey(d))
-	g.GET("/api-keys", listAPIKeys(d))
-	g.GET("/api-keys/:id", getAPIKey(d))
-	g.DELETE("/api-keys/:id", revokeAPIKey(d))
 	g.GET("/signing-keys", listSigningKeys(d))
 	g.POST("/signing-keys/rotate", rotateSigningKey(d))
 	g.GET("/audit", listAudit(d))

@@ -65,7 +65,7 @@ func (e *Engine) Exchange(ctx context.Context, req *Request) (*Token, error) {
 		}
 		aud = []string{a}
 	}
-	c, tok, err := e.issue(o.clientID, aud, k.OwnerID, o.roles, scopes, k.ID, now, o.ttl)
+	c, tok, err := e.issueExtra(o.clientID, aud, k.OwnerID, o.roles, scopes, k.ID, o.claims, now, o.ttl)
 	if err != nil {
 		return nil, err
 	}
@@ -97,7 +97,7 @@ func (e *Engine) lookupKey(ctx context.Context, hash []byte, now time.Time) (*st
 			}
 			e.keys.put(hash, k, o, now)
 		}
-	} else if k.OwnerKind == store.OwnerClient {
+	} else if k.OwnerKind == store.OwnerClient || k.OwnerKind == store.OwnerSubject {
 		// Clients are read through the client cache, which every node
 		// drops the moment a client changes: a scope removed from the
 		// owning client leaves its keys' next exchange at once.
@@ -139,10 +139,13 @@ type keyOwner struct {
 	// user marks a user's key; scopes are an owning client's current ones.
 	user   bool
 	scopes []string
+	// claims are a subject key's extra claims (a JSON object) or nil.
+	claims []byte
 }
 
 // allows reports whether the owner may still grant s: a client the scopes
-// it holds now, a user what its roles allow (userMay).
+// it holds now (an application the ones outside tollgate:* for its
+// subjects), a user what its roles allow (userMay).
 func (o keyOwner) allows(s string) bool {
 	if o.user {
 		return userMay(s, o.roles)
@@ -163,6 +166,8 @@ func (e *Engine) owner(ctx context.Context, k *store.APIKey) (keyOwner, error) {
 			return keyOwner{}, err
 		}
 		return keyOwner{clientID: c.ID, audience: c.Audience, roles: c.Roles, ttl: e.accessTTL(c), scopes: c.Scopes}, nil
+	case store.OwnerSubject:
+		return e.subjectOwner(ctx, k)
 	case store.OwnerUser:
 		u, err := e.opts.Users.GetUser(ctx, k.OwnerID)
 		if errors.Is(err, store.ErrNotFound) || (err == nil && u.Disabled) {
@@ -175,4 +180,31 @@ func (e *Engine) owner(ctx context.Context, k *store.APIKey) (keyOwner, error) {
 		return keyOwner{clientID: k.ID, roles: u.Roles, ttl: e.opts.AccessTTL, user: true}, nil
 	}
 	return keyOwner{}, errBadAPIKey
+}
+
+// subjectOwner is the owner of an application's key for one of its own
+// users: the token is the app's (client_id, audience, lifetime), its
+// subject the app's user. Roles and scopes are the key's, as far as the
+// app still holds them; Tollgate's own scopes never reach a subject. The
+// key is useless once the app client is gone.
+func (e *Engine) subjectOwner(ctx context.Context, k *store.APIKey) (keyOwner, error) {
+	c, err := e.opts.Clients.GetClient(ctx, k.ClientID)
+	if errors.Is(err, store.ErrNotFound) {
+		return keyOwner{}, errBadAPIKey
+	}
+	if err != nil {
+		return keyOwner{}, err
+	}
+	var roles, scopes []string
+	for _, r := range k.Roles {
+		if slices.Contains(c.Roles, r) {
+			roles = append(roles, r)
+		}
+	}
+	for _, s := range c.Scopes {
+		if !strings.HasPrefix(s, reservedPrefix) {
+			scopes = append(scopes, s)
+		}
+	}
+	return keyOwner{clientID: c.ID, audience: c.Audience, roles: roles, ttl: e.accessTTL(c), scopes: scopes, claims: k.Claims}, nil
 }

@@ -62,6 +62,12 @@ func (e *Engine) sign(st *issuance, subject string, roles, scopes []string, now 
 
 // issue signs an access token. An empty audience means the server's.
 func (e *Engine) issue(clientID string, aud []string, subject string, roles, scopes []string, apiKeyID string, now time.Time, ttl time.Duration) (*accesstoken.Claims, string, error) {
+	return e.issueExtra(clientID, aud, subject, roles, scopes, apiKeyID, nil, now, ttl)
+}
+
+// issueExtra is issue with extra claims (a JSON object, see
+// accesstoken.Claims.Extra).
+func (e *Engine) issueExtra(clientID string, aud []string, subject string, roles, scopes []string, apiKeyID string, extra []byte, now time.Time, ttl time.Duration) (*accesstoken.Claims, string, error) {
 	key, err := e.opts.Keys.Signer()
 	if err != nil {
 		return nil, "", err
@@ -80,6 +86,7 @@ func (e *Engine) issue(clientID string, aud []string, subject string, roles, sco
 		Scope:     scopes,
 		Roles:     roles,
 		APIKeyID:  apiKeyID,
+		Extra:     extra,
 	}
 	tok, err := accesstoken.Sign(key, c)
 	if err != nil {

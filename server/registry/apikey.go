@@ -1,7 +1,9 @@
 package registry
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -28,33 +30,43 @@ const (
 type APIKeySpec struct {
 	OwnerKind store.OwnerKind
 	OwnerID   string
-	Name      string
-	// Scopes default to the owner's scopes (a client's) when empty.
+	// ClientID is, for an OwnerSubject key, the application client that
+	// issues it.
+	ClientID string
+	Name     string
+	// Scopes default to the owner's scopes (a client's) when empty; for a
+	// subject's key, to the application client's scopes outside tollgate:*.
 	Scopes []string
+	// Roles and Claims (a JSON object) are a subject's key's only.
+	Roles  []string
+	Claims json.RawMessage
 	// ExpiresIn is the key's lifetime; zero means it never expires.
 	ExpiresIn time.Duration
 }
 
 // APIKeyView is an API key as shown to admins: never the key or its hash.
 type APIKeyView struct {
-	ID         string     `json:"id"`
-	OwnerType  string     `json:"owner_type"`
-	OwnerID    string     `json:"owner_id"`
-	Name       string     `json:"name"`
-	Scope      string     `json:"scope"`
-	Prefix     string     `json:"prefix"`
-	Last4      string     `json:"last4"`
-	ExpiresAt  *time.Time `json:"expires_at"`
-	CreatedAt  time.Time  `json:"created_at"`
-	LastUsedAt *time.Time `json:"last_used_at"`
-	RevokedAt  *time.Time `json:"revoked_at"`
+	ID         string          `json:"id"`
+	OwnerType  string          `json:"owner_type"`
+	OwnerID    string          `json:"owner_id"`
+	ClientID   string          `json:"client_id,omitempty"`
+	Name       string          `json:"name"`
+	Scope      string          `json:"scope"`
+	Roles      []string        `json:"roles,omitempty"`
+	Claims     json.RawMessage `json:"claims,omitempty"`
+	Prefix     string          `json:"prefix"`
+	Last4      string          `json:"last4"`
+	ExpiresAt  *time.Time      `json:"expires_at"`
+	CreatedAt  time.Time       `json:"created_at"`
+	LastUsedAt *time.Time      `json:"last_used_at"`
+	RevokedAt  *time.Time      `json:"revoked_at"`
 }
 
 // ViewAPIKey returns k as shown to admins.
 func ViewAPIKey(k *store.APIKey) APIKeyView {
 	return APIKeyView{
-		ID: k.ID, OwnerType: string(k.OwnerKind), OwnerID: k.OwnerID, Name: k.Name,
-		Scope: strings.Join(k.Scopes, " "), Prefix: k.Prefix, Last4: k.Last4,
+		ID: k.ID, OwnerType: string(k.OwnerKind), OwnerID: k.OwnerID, ClientID: k.ClientID, Name: k.Name,
+		Scope: strings.Join(k.Scopes, " "), Roles: k.Roles, Claims: json.RawMessage(k.Claims), Prefix: k.Prefix, Last4: k.Last4,
 		ExpiresAt: timePtr(k.ExpiresAt), CreatedAt: k.CreatedAt, LastUsedAt: timePtr(k.LastUsedAt), RevokedAt: timePtr(k.RevokedAt),
 	}
 }
@@ -80,29 +92,21 @@ func (r *Registry) CreateAPIKey(ctx context.Context, spec APIKeySpec) (*store.AP
 		v.add("expires_in", "must be between %s and %s, or 0 for a key that does not expire", minKeyLifetime, maxKeyLifetime)
 	}
 	checkScopes(&v, "scope", spec.Scopes)
-	allowed, err := r.ownerScopes(ctx, spec.OwnerKind, spec.OwnerID, &v)
+	claims, err := r.checkKeyOwner(ctx, &spec, &v)
 	if err != nil {
 		return nil, "", err
 	}
-	if len(spec.Scopes) == 0 && spec.OwnerKind == store.OwnerClient {
-		spec.Scopes = allowed
-	}
-	for _, s := range spec.Scopes {
-		switch {
-		case spec.OwnerKind == store.OwnerClient && !slices.Contains(allowed, s):
-			v.add("scope", "%q is not among the owning client's scopes", printable(s))
-		case spec.OwnerKind == store.OwnerUser && strings.HasPrefix(s, reservedScopePrefix):
-			v.add("scope", "%q is reserved for clients; a user's key cannot carry it", printable(s))
-		}
-	}
 	if err := v.err(); err != nil {
+		return nil, "", err
+	}
+	if err := r.checkKeyLimit(ctx, spec); err != nil {
 		return nil, "", err
 	}
 	key := secret.Generate(secret.APIKeyPrefix)
 	now := r.now().UTC()
 	k := &store.APIKey{
-		ID: secret.NewID(APIKeyIDPrefix), OwnerKind: spec.OwnerKind, OwnerID: spec.OwnerID, Name: spec.Name,
-		Scopes: spec.Scopes, Hash: r.hasher.Hash(key), Prefix: key[:len(secret.APIKeyPrefix)+4], Last4: key[len(key)-4:],
+		ID: secret.NewID(APIKeyIDPrefix), OwnerKind: spec.OwnerKind, OwnerID: spec.OwnerID, ClientID: spec.ClientID, Name: spec.Name,
+		Scopes: spec.Scopes, Roles: spec.Roles, Claims: claims, Hash: r.hasher.Hash(key), Prefix: key[:len(secret.APIKeyPrefix)+4], Last4: key[len(key)-4:],
 		CreatedAt: now,
 	}
 	if spec.ExpiresIn > 0 {
@@ -115,6 +119,57 @@ func (r *Registry) CreateAPIKey(ctx context.Context, spec APIKeySpec) (*store.AP
 		return nil, "", err
 	}
 	return k, key, r.record(ctx, "apikey.create", target("apikey:", k.ID), nil, ViewAPIKey(k))
+}
+
+// checkKeyOwner checks the owner of a new key and what the key may carry
+// (filling in default scopes), adding problems to v; it returns the
+// compacted claims of a subject's key.
+func (r *Registry) checkKeyOwner(ctx context.Context, spec *APIKeySpec, v *ValidationError) ([]byte, error) {
+	if spec.OwnerKind == store.OwnerSubject {
+		checkSubject(v, spec.OwnerID)
+		if spec.OwnerID == spec.ClientID {
+			// sub == client_id reads as the app's own token.
+			v.add("owner_id", "must differ from the application's client_id")
+		}
+		claims := checkClaims(v, spec.Claims)
+		app, err := r.appClient(ctx, spec.ClientID)
+		if ve, ok := errors.AsType[*ValidationError](err); ok {
+			v.Fields = append(v.Fields, ve.Fields...)
+			return nil, nil
+		} else if err != nil {
+			return nil, err
+		}
+		if len(spec.Scopes) == 0 {
+			spec.Scopes = appScopes(app)
+		}
+		checkSubjectGrants(v, app, spec.Scopes, spec.Roles)
+		return claims, nil
+	}
+	if len(spec.Roles) > 0 {
+		v.add("roles", "only a subject's key (owner_type subject) carries roles")
+	}
+	if len(bytes.TrimSpace(spec.Claims)) > 0 && string(bytes.TrimSpace(spec.Claims)) != "null" {
+		v.add("claims", "only a subject's key (owner_type subject) carries claims")
+	}
+	if spec.ClientID != "" {
+		v.add("client_id", "names the application client of a subject's key (owner_type subject) only")
+	}
+	allowed, err := r.ownerScopes(ctx, spec.OwnerKind, spec.OwnerID, v)
+	if err != nil {
+		return nil, err
+	}
+	if len(spec.Scopes) == 0 && spec.OwnerKind == store.OwnerClient {
+		spec.Scopes = allowed
+	}
+	for _, s := range spec.Scopes {
+		switch {
+		case spec.OwnerKind == store.OwnerClient && !slices.Contains(allowed, s):
+			v.add("scope", "%q is not among the owning client's scopes", printable(s))
+		case spec.OwnerKind == store.OwnerUser && strings.HasPrefix(s, reservedScopePrefix):
+			v.add("scope", "%q is reserved for clients; a user's key cannot carry it", printable(s))
+		}
+	}
+	return nil, nil
 }
 
 // ownerScopes checks the owner exists and returns the scopes its keys may
@@ -131,7 +186,7 @@ func (r *Registry) ownerScopes(ctx context.Context, kind store.OwnerKind, id str
 	case store.OwnerUser:
 		_, err = r.users.GetUser(ctx, id)
 	default:
-		v.add("owner_type", "must be user or client")
+		v.add("owner_type", "must be user, client or subject")
 		return nil, nil
 	}
 	if errors.Is(err, store.ErrNotFound) {

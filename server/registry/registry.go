@@ -69,6 +69,7 @@ type Registry struct {
 	hasher      *secret.Hasher
 	accessTTL   time.Duration
 	skew        time.Duration
+	maxKeys     int
 	now         func() time.Time
 	log         *slog.Logger
 }
@@ -93,8 +94,11 @@ type Options struct {
 	// (the marks in Lifetimes may demand longer).
 	AccessTTL time.Duration
 	ClockSkew time.Duration
-	Now       func() time.Time
-	Logger    *slog.Logger
+	// MaxKeysPerOwner bounds the active API keys of one owner (a user, a
+	// client, or an application's subject); 0 means no limit.
+	MaxKeysPerOwner int
+	Now             func() time.Time
+	Logger          *slog.Logger
 }
 
 // New builds a Registry.
@@ -107,7 +111,7 @@ func New(o Options) *Registry {
 	}
 	return &Registry{
 		clients: o.Clients, users: o.Users, revocations: o.Revocations, audit: o.Audit, apiKeys: o.APIKeys, lifetimes: o.Lifetimes, hasher: o.Hasher,
-		accessTTL: o.AccessTTL, skew: o.ClockSkew, now: o.Now, log: o.Logger,
+		accessTTL: o.AccessTTL, skew: o.ClockSkew, maxKeys: o.MaxKeysPerOwner, now: o.Now, log: o.Logger,
 	}
 }
 

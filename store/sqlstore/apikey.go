@@ -107,11 +107,20 @@ func (r *apiKeyRow) toAPIKey() (*store.APIKey, error) {
 // ErrNotFound if its owner does not exist (the foreign key refuses it).
 // An unknown OwnerKind is an error matching no sentinel.
 func (s *Store) CreateAPIKey(ctx context.Context, k *store.APIKey) error {
+	if k.OwnerKind == store.OwnerSubject {
+		return s.createSubjectKey(ctx, k)
+	}
+	if len(k.Roles) > 0 || len(k.Claims) > 0 || k.ClientID != "" {
+		return errors.New("sqlstore: create api key: only a subject's key has a client, roles or claims")
+	}
 	row, err := apiKeyToRow(k)
 	if err != nil {
 		return fmt.Errorf("sqlstore: create api key: %w", err)
 	}
 	return s.write(ctx, "create api key", func(tx *gorm.DB) error {
+		if err := keyTaken(tx, &subjectKeyRow{}, k); err != nil {
+			return err
+		}
 		err := tx.Create(&row).Error
 		if isForeignKeyViolation(err) {
 			return fmt.Errorf("%w: API key owner does not exist: %w", store.ErrNotFound, err)
@@ -134,7 +143,9 @@ func (s *Store) GetAPIKeyByHash(ctx context.Context, hash []byte) (*store.APIKey
 
 func (s *Store) getAPIKey(ctx context.Context, op, where string, arg any) (*store.APIKey, error) {
 	var row apiKeyRow
-	if err := s.read(ctx).Where(where, arg).Take(&row).Error; err != nil {
+	if err := s.read(ctx).Where(where, arg).Take(&row).Error; errors.Is(err, gorm.ErrRecordNotFound) {
+		return s.getSubjectKey(ctx, op, where, arg)
+	} else if err != nil {
 		return nil, wrapErr(op, err)
 	}
 	k, err := row.toAPIKey()
@@ -148,6 +159,13 @@ func (s *Store) getAPIKey(ctx context.Context, op, where string, arg any) (*stor
 func (s *Store) ListAPIKeys(ctx context.Context, kind store.OwnerKind, ownerID, after string, limit int) ([]store.APIKey, error) {
 	if limit <= 0 {
 		return []store.APIKey{}, nil
+	}
+	if kind == store.OwnerSubject {
+		q := s.read(ctx)
+		if ownerID != "" {
+			q = q.Where("subject = ?", ownerID)
+		}
+		return listSubjectKeys(q, after, limit)
 	}
 	q := s.read(ctx).Where("id > ?", after)
 	if kind != "" {
@@ -173,6 +191,13 @@ func (s *Store) ListAPIKeys(ctx context.Context, kind store.OwnerKind, ownerID, 
 		}
 		out = append(out, *k)
 	}
+	if kind == "" {
+		subjects, err := listSubjectKeys(s.read(ctx), after, limit)
+		if err != nil {
+			return nil, err
+		}
+		out = mergeKeys(out, subjects, limit)
+	}
 	return out, nil
 }
 
@@ -185,7 +210,10 @@ func (s *Store) RevokeAPIKey(ctx context.Context, id string, at time.Time) error
 	}
 	fields := map[string]any{"revoked_at": gorm.Expr("COALESCE(revoked_at, ?)", dbTime(at))}
 	return s.write(ctx, "revoke api key", func(tx *gorm.DB) error {
-		return updateByID(tx, &apiKeyRow{}, id, fields)
+		if err := updateByID(tx, &apiKeyRow{}, id, fields); !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		return updateByID(tx, &subjectKeyRow{}, id, fields)
 	})
 }
 
@@ -205,13 +233,15 @@ func (s *Store) TouchAPIKeys(ctx context.Context, used map[string]time.Time) err
 	}
 	slices.Sort(ids)
 	return s.write(ctx, "touch api keys", func(tx *gorm.DB) error {
-		for _, id := range ids {
-			at := dbTime(used[id])
-			err := tx.Model(&apiKeyRow{}).
-				Where("id = ? AND (last_used_at IS NULL OR last_used_at < ?)", id, at).
-				Update("last_used_at", at).Error
-			if err != nil {
-				return err
+		for _, model := range []any{&apiKeyRow{}, &subjectKeyRow{}} {
+			for _, id := range ids {
+				at := dbTime(used[id])
+				err := tx.Model(model).
+					Where("id = ? AND (last_used_at IS NULL OR last_used_at < ?)", id, at).
+					Update("last_used_at", at).Error
+				if err != nil {
+					return err
+				}
 			}
 		}
 		return nil

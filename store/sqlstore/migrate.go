@@ -29,6 +29,7 @@ func migrations() []*gormigrate.Migration {
 		migrationRevocationNodes(),
 		migrationLifetimes(),
 		migrationRevocationsKey(),
+		migrationAPIKeySubjects(),
 	}
 }
 

@@ -47,6 +47,15 @@ func RunAPIKeys(t *testing.T, open func(t *testing.T) (store.APIKeyStore, store.
 		{"DeletingUserDeletesKeys", apiKeyDeleteUser},
 		{"DeletingClientDeletesKeys", apiKeyDeleteClient},
 		{"DeleteKeysOfOwner", apiKeyDeleteOfOwner},
+		{"SubjectRoundTripEveryField", subjectKeyRoundTrip},
+		{"SubjectKeysNamespacedByClient", subjectKeyNamespaces},
+		{"SubjectKeyNeedsExistingClient", subjectKeyMissingClient},
+		{"SubjectKeySharesIDAndHashSpace", subjectKeySharedSpace},
+		{"SubjectKeyRevokeAndTouch", subjectKeyRevokeTouch},
+		{"DeletingClientDeletesSubjectKeys", subjectKeyDeleteClient},
+		{"ListEveryKindMergesInIDOrder", subjectKeyListAll},
+		{"UpdateReplacesMutableFields", apiKeyUpdate},
+		{"CountActiveSkipsRevokedAndExpired", apiKeyCountActive},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -99,8 +108,11 @@ func apiKeyCompare(t *testing.T, what string, want, got *store.APIKey) {
 	d.value("ID", want.ID, got.ID)
 	d.value("OwnerKind", want.OwnerKind, got.OwnerKind)
 	d.value("OwnerID", want.OwnerID, got.OwnerID)
+	d.value("ClientID", want.ClientID, got.ClientID)
 	d.value("Name", want.Name, got.Name)
 	d.strings("Scopes", want.Scopes, got.Scopes)
+	d.strings("Roles", want.Roles, got.Roles)
+	d.bytes("Claims", want.Claims, got.Claims)
 	d.bytes("Hash", want.Hash, got.Hash)
 	d.value("Prefix", want.Prefix, got.Prefix)
 	d.value("Last4", want.Last4, got.Last4)
