@@ -65,6 +65,14 @@ func TestDefaultIsValidAndEmbedded(t *testing.T) {
 				{"SlogLevel", c.Log.SlogLevel(), slog.LevelInfo},
 				{"Log.Format", c.Log.Format, "json"},
 				{"ShutdownTimeout", c.Server.ShutdownTimeout, 15 * time.Second},
+				// Protections on by default (issue 11): revocation budget,
+				// stream caps, login rate and queue, API keys per owner.
+				{"RevocationRate", c.Limits.RevocationRate, 50},
+				{"StreamsPerClient", c.Limits.StreamsPerClient, 100},
+				{"Streams", c.Limits.Streams, 2000},
+				{"LoginRate", c.Limits.LoginRate, 10},
+				{"LoginQueueTimeout", c.Limits.LoginQueueTimeout, 2 * time.Second},
+				{"APIKeysPerOwner", c.Limits.APIKeysPerOwner, 100},
 			}
 			for _, ch := range checks {
 				if ch.got != ch.want {
