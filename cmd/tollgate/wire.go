@@ -78,7 +78,10 @@ func openStores(ctx context.Context, cfg config.Config, log *slog.Logger) (*stor
 		return nil, err
 	}
 	s := &stores{sql: sq, refresh: sq, revocations: sq, clients: sq}
-	if cfg.Redis.URL == "" {
+	// On SQLite (the embedded default) without Redis, the database's
+	// change log invalidates the cache; PostgreSQL without Redis keeps
+	// reading the database, so that an outage is seen at once.
+	if cfg.Redis.URL == "" && sq.Dialect() == sqlstore.DialectSQLite {
 		s.cached = clientcache.New(sq, clientcache.Feed{Changes: sq}, clientcache.Options{Logger: log})
 		s.clients = s.cached
 	}
@@ -195,16 +198,20 @@ func newService(ctx context.Context, cfg config.Config, log *slog.Logger, tp tra
 	}
 	set := revocation.New(st.revocations, revocation.Options{Logger: log})
 	// Hot API keys are cached (see grant.KeyRevocations): with Redis,
-	// revocations reach every node within moments; on SQL the set polls
+	// revocations reach every node within moments; on SQLite the set polls
 	// the revocations every 500 ms, and the key cache is also dropped on
 	// every change in the database's change log (polled every 250 ms, at
 	// once for this process's own writes) and bypassed while that watch is
 	// down, so a key revoked, or an owner disabled, by the CLI on the same
-	// file stops exchanging within a second.
-	keyRevs := grant.KeyRevocations(set)
+	// file stops exchanging within a second. PostgreSQL without Redis reads
+	// the database on every exchange.
+	var keyRevs grant.KeyRevocations
 	var keyChanges grant.KeyChanges
-	if st.redis == nil {
-		keyChanges = st.sql
+	switch {
+	case st.redis != nil:
+		keyRevs = set
+	case st.cached != nil: // SQLite, see openStores
+		keyRevs, keyChanges = set, st.sql
 	}
 	engine := grant.New(grant.Options{
 		Clients:        st.clients,
