@@ -39,8 +39,9 @@ type stores struct {
 	// in SQL.
 	refresh     store.RefreshTokenStore
 	revocations store.RevocationStore
-	// clients is the client store every component uses: with Redis, a
-	// cache (cached) that every node invalidates on change.
+	// clients is the client store every component uses: a cache (cached)
+	// that every node invalidates on change, through Redis when it is
+	// configured, else through the database's change log.
 	clients store.ClientStore
 	cached  *clientcache.Store
 }
@@ -77,6 +78,13 @@ func openStores(ctx context.Context, cfg config.Config, log *slog.Logger) (*stor
 		return nil, err
 	}
 	s := &stores{sql: sq, refresh: sq, revocations: sq, clients: sq}
+	// On SQLite (the embedded default) without Redis, the database's
+	// change log invalidates the cache; PostgreSQL without Redis keeps
+	// reading the database, so that an outage is seen at once.
+	if cfg.Redis.URL == "" && sq.Dialect() == sqlstore.DialectSQLite {
+		s.cached = clientcache.New(sq, clientcache.Feed{Changes: sq}, clientcache.Options{Logger: log})
+		s.clients = s.cached
+	}
 	if cfg.Redis.URL != "" {
 		rs, err := redisstore.Open(ctx, cfg.Redis.URL, redisstore.Options{Prefix: cfg.Redis.Prefix, Mode: cfg.Redis.Mode, Logger: log})
 		if err != nil {
@@ -189,12 +197,21 @@ func newService(ctx context.Context, cfg config.Config, log *slog.Logger, tp tra
 		rates.Limiter = throttle.NewRedisLimiter(st.redis.Client(), cfg.Redis.Prefix+"rl:")
 	}
 	set := revocation.New(st.revocations, revocation.Options{Logger: log})
-	// With Redis, revocations reach every node within moments, so hot API
-	// keys may be cached (see grant.KeyRevocations); on the embedded store
-	// another process's change arrives by polling, so exchanges read it.
+	// Hot API keys are cached (see grant.KeyRevocations): with Redis,
+	// revocations reach every node within moments; on SQLite the set polls
+	// the revocations every 500 ms, and the key cache is also dropped on
+	// every change in the database's change log (polled every 250 ms, at
+	// once for this process's own writes) and bypassed while that watch is
+	// down, so a key revoked, or an owner disabled, by the CLI on the same
+	// file stops exchanging within a second. PostgreSQL without Redis reads
+	// the database on every exchange.
 	var keyRevs grant.KeyRevocations
-	if st.redis != nil {
+	var keyChanges grant.KeyChanges
+	switch {
+	case st.redis != nil:
 		keyRevs = set
+	case st.cached != nil: // SQLite, see openStores
+		keyRevs, keyChanges = set, st.sql
 	}
 	engine := grant.New(grant.Options{
 		Clients:        st.clients,
@@ -202,6 +219,7 @@ func newService(ctx context.Context, cfg config.Config, log *slog.Logger, tp tra
 		Refresh:        st.refresh,
 		APIKeys:        st.sql,
 		KeyRevocations: keyRevs,
+		KeyChanges:     keyChanges,
 		Hasher:         hasher,
 		Keys:           km,
 		Issuer:         cfg.Issuer,
@@ -278,6 +296,7 @@ func (s *service) background(ctx context.Context) (wait func()) {
 	if s.stores.cached != nil {
 		wg.Go(func() { s.stores.cached.Run(ctx) })
 	}
+	wg.Go(func() { s.engine.RunKeyChanges(ctx) })
 	if s.stores.redis == nil {
 		wg.Go(func() { s.purgeExpired(ctx, 10*time.Minute) })
 	}

@@ -50,8 +50,13 @@ type Options struct {
 	// KeyRevocations, when set, lets exchanges cache API keys (see
 	// keyCache); without it every exchange reads the database.
 	KeyRevocations KeyRevocations
-	Hasher         *secret.Hasher
-	Keys           Signer
+	// KeyChanges, with KeyRevocations, also drops cached API keys on every
+	// change in the database's change log, and caches them only while
+	// Engine.RunKeyChanges watches it (the embedded store, where no
+	// Redis carries changes).
+	KeyChanges KeyChanges
+	Hasher     *secret.Hasher
+	Keys       Signer
 	// Issuer is the "iss" of every token.
 	Issuer string
 	// Audience is used when a client has none of its own.
@@ -115,7 +120,7 @@ func New(opts Options) *Engine {
 	}
 	e := &Engine{opts: opts, argon: secret.NewPasswordGate(2*runtime.GOMAXPROCS(0), cmp.Or(opts.LoginQueueTimeout, DefaultLoginQueueTimeout)), usage: newUsage()}
 	if opts.KeyRevocations != nil {
-		e.keys = newKeyCache(opts.KeyRevocations)
+		e.keys = newKeyCache(opts.KeyRevocations, opts.KeyChanges)
 	}
 
 	m := manage.NewManager()

@@ -83,6 +83,7 @@ func (e *Engine) Exchange(ctx context.Context, req *Request) (*Token, error) {
 func (e *Engine) lookupKey(ctx context.Context, hash []byte, now time.Time) (*store.APIKey, keyOwner, error) {
 	k, o, ok := e.keys.get(ctx, hash, now)
 	if !ok {
+		gen := e.keys.generation()
 		var err error
 		k, err = e.opts.APIKeys.GetAPIKeyByHash(ctx, hash)
 		if errors.Is(err, store.ErrNotFound) {
@@ -95,7 +96,7 @@ func (e *Engine) lookupKey(ctx context.Context, hash []byte, now time.Time) (*st
 			if o, err = e.owner(ctx, k); err != nil {
 				return nil, keyOwner{}, err
 			}
-			e.keys.put(hash, k, o, now)
+			e.keys.put(hash, k, o, now, gen)
 		}
 	} else if k.OwnerKind == store.OwnerClient || k.OwnerKind == store.OwnerSubject {
 		// Clients are read through the client cache, which every node

@@ -2,7 +2,9 @@ package grant
 
 import (
 	"context"
+	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tollgate/tollgate/store"
@@ -31,10 +33,26 @@ const maxCachedKeys = 50_000
 // user's changed roles reach the tokens of their keys within it; an owning
 // client is read afresh on every exchange, see lookupKey).
 // While the set cannot vouch for itself the cache is not used.
+//
+// With a change feed (the embedded store, see KeyChanges) the cache is
+// also dropped whole whenever a client, an API key or a user changes, in
+// this process or another one on the same database, and it is used only
+// while that feed is watched: so a change made by the CLI reaches
+// exchanges within one poll even where the revocation entry would come
+// later.
 type keyCache struct {
 	revs KeyRevocations
+	feed KeyChanges // nil: no change feed
+	live atomic.Bool
+	gen  atomic.Uint64 // bumped on every drop
 	mu   sync.RWMutex
 	m    map[string]cachedKey
+}
+
+// KeyChanges is the database's change log (store.ChangeFeed), watched to
+// drop cached API keys when they or their owners change.
+type KeyChanges interface {
+	WatchChanges(ctx context.Context, ready func(), changed func(store.Change)) error
 }
 
 type cachedKey struct {
@@ -43,13 +61,15 @@ type cachedKey struct {
 	expires time.Time
 }
 
-func newKeyCache(revs KeyRevocations) *keyCache {
-	return &keyCache{revs: revs, m: map[string]cachedKey{}}
+func newKeyCache(revs KeyRevocations, feed KeyChanges) *keyCache {
+	c := &keyCache{revs: revs, feed: feed, m: map[string]cachedKey{}}
+	c.live.Store(feed == nil)
+	return c
 }
 
 // get returns the cached key and owner for hash if fresh and usable.
 func (c *keyCache) get(ctx context.Context, hash []byte, now time.Time) (*store.APIKey, keyOwner, bool) {
-	if c == nil || c.revs.Ready(ctx) != nil {
+	if c == nil || !c.live.Load() || c.revs.Ready(ctx) != nil {
 		return nil, keyOwner{}, false
 	}
 	c.mu.RLock()
@@ -61,13 +81,26 @@ func (c *keyCache) get(ctx context.Context, hash []byte, now time.Time) (*store.
 	return &e.key, e.owner, true
 }
 
-// put caches a key and its owner after a successful database read.
-func (c *keyCache) put(hash []byte, k *store.APIKey, o keyOwner, now time.Time) {
+// generation is read before a database read whose result put may cache.
+func (c *keyCache) generation() uint64 {
 	if c == nil {
+		return 0
+	}
+	return c.gen.Load()
+}
+
+// put caches a key and its owner after a successful database read, unless
+// the cache was dropped since gen was read: the read may predate that
+// change.
+func (c *keyCache) put(hash []byte, k *store.APIKey, o keyOwner, now time.Time, gen uint64) {
+	if c == nil || !c.live.Load() {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.gen.Load() != gen {
+		return
+	}
 	for h := range c.m { // random eviction when full
 		if len(c.m) < maxCachedKeys {
 			break
@@ -80,4 +113,54 @@ func (c *keyCache) put(hash []byte, k *store.APIKey, o keyOwner, now time.Time) 
 // revoked reports whether the key has a cluster-wide revocation entry.
 func (c *keyCache) revoked(id string) bool {
 	return c != nil && !c.revs.SubjectRevokedAt(store.SubjectAPIKey+id).IsZero()
+}
+
+// drop empties the cache.
+func (c *keyCache) drop() {
+	c.mu.Lock()
+	c.gen.Add(1)
+	clear(c.m)
+	c.mu.Unlock()
+}
+
+// RunKeyChanges watches Options.KeyChanges until ctx is done, dropping the
+// API-key cache on every change to a client, an API key or a user; while
+// the watch is down the cache is not used. Without KeyChanges it returns
+// at once.
+func (e *Engine) RunKeyChanges(ctx context.Context) {
+	c := e.keys
+	if c == nil || c.feed == nil {
+		return
+	}
+	backoff := 100 * time.Millisecond
+	for {
+		err := c.feed.WatchChanges(ctx, func() {
+			c.drop()
+			c.live.Store(true)
+			backoff = 100 * time.Millisecond
+		}, func(ch store.Change) {
+			if ch.Kind == store.ChangeAPIKey || ch.Kind == store.ChangeClient {
+				c.drop()
+			}
+		})
+		c.live.Store(false)
+		c.drop()
+		if ctx.Err() != nil {
+			return
+		}
+		e.opts.Logger.LogAttrs(ctx, slog.LevelWarn, "API-key change feed disconnected; exchanges read keys from the database", slog.String("error", errString(err)))
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 5*time.Second)
+	}
+}
+
+func errString(err error) string {
+	if err == nil {
+		return "watch ended"
+	}
+	return err.Error()
 }

@@ -17,12 +17,13 @@ import (
 )
 
 // Notifier carries client changes between nodes; *redisstore.Store
-// implements it.
+// implements it, and Feed does on the database's change log.
 type Notifier interface {
 	// PublishClientChange tells every node the client changed.
 	PublishClientChange(ctx context.Context, id string) error
 	// WatchClientChanges calls ready once listening, then changed for each
-	// change, until ctx is done or the connection fails.
+	// change, until ctx is done or the connection fails. Calling ready
+	// again drops every cached record.
 	WatchClientChanges(ctx context.Context, ready func(), changed func(id string)) error
 }
 

@@ -117,7 +117,7 @@ func (s *Store) CreateAPIKey(ctx context.Context, k *store.APIKey) error {
 	if err != nil {
 		return fmt.Errorf("sqlstore: create api key: %w", err)
 	}
-	return s.write(ctx, "create api key", func(tx *gorm.DB) error {
+	return s.writeChange(ctx, "create api key", store.ChangeAPIKey, k.ID, func(tx *gorm.DB) error {
 		if err := keyTaken(tx, &subjectKeyRow{}, k); err != nil {
 			return err
 		}
@@ -209,7 +209,7 @@ func (s *Store) RevokeAPIKey(ctx context.Context, id string, at time.Time) error
 		return errors.New("sqlstore: revoke api key: zero revocation time")
 	}
 	fields := map[string]any{"revoked_at": gorm.Expr("COALESCE(revoked_at, ?)", dbTime(at))}
-	return s.write(ctx, "revoke api key", func(tx *gorm.DB) error {
+	return s.writeChange(ctx, "revoke api key", store.ChangeAPIKey, id, func(tx *gorm.DB) error {
 		if err := updateByID(tx, &apiKeyRow{}, id, fields); !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
@@ -259,7 +259,7 @@ func (s *Store) DeleteAPIKeysOfOwner(ctx context.Context, kind store.OwnerKind, 
 	if err != nil {
 		return fmt.Errorf("sqlstore: delete api keys of owner: %w", err)
 	}
-	return s.write(ctx, "delete api keys of owner", func(tx *gorm.DB) error {
+	return s.writeChange(ctx, "delete api keys of owner", store.ChangeAPIKey, "", func(tx *gorm.DB) error {
 		return tx.Where(col+" = ?", ownerID).Delete(&apiKeyRow{}).Error
 	})
 }

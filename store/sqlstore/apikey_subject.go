@@ -79,7 +79,7 @@ func (s *Store) createSubjectKey(ctx context.Context, k *store.APIKey) error {
 		return errors.New("sqlstore: create api key: a subject's key needs its ClientID")
 	}
 	row := subjectKeyToRow(k)
-	return s.write(ctx, "create api key", func(tx *gorm.DB) error {
+	return s.writeChange(ctx, "create api key", store.ChangeAPIKey, k.ID, func(tx *gorm.DB) error {
 		if err := keyTaken(tx, &apiKeyRow{}, k); err != nil {
 			return err
 		}
@@ -163,7 +163,7 @@ func (s *Store) CountActiveAPIKeys(ctx context.Context, kind store.OwnerKind, cl
 
 // UpdateAPIKey replaces a key's name, scopes, roles and claims.
 func (s *Store) UpdateAPIKey(ctx context.Context, k *store.APIKey) error {
-	return s.write(ctx, "update api key", func(tx *gorm.DB) error {
+	return s.writeChange(ctx, "update api key", store.ChangeAPIKey, k.ID, func(tx *gorm.DB) error {
 		err := updateByID(tx, &subjectKeyRow{}, k.ID, map[string]any{
 			"name": k.Name, "scopes": encodeList(k.Scopes), "roles": encodeList(k.Roles), "claims": string(k.Claims),
 		})

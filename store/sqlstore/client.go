@@ -85,7 +85,7 @@ func (r *clientRow) toClient() (*store.Client, error) {
 // CreateClient stores c. ErrConflict if its ID or Name is taken.
 func (s *Store) CreateClient(ctx context.Context, c *store.Client) error {
 	row := clientToRow(c)
-	return s.write(ctx, "create client", func(tx *gorm.DB) error {
+	return s.writeChange(ctx, "create client", store.ChangeClient, c.ID, func(tx *gorm.DB) error {
 		return tx.Create(&row).Error
 	})
 }
@@ -147,15 +147,19 @@ func (s *Store) UpdateClient(ctx context.Context, c *store.Client) error {
 		"tokens_revoked_at": row.TokensRevokedAt,
 		"rate_limit":        row.RateLimit,
 	}
-	return s.write(ctx, "update client", func(tx *gorm.DB) error {
+	return s.writeChange(ctx, "update client", store.ChangeClient, row.ID, func(tx *gorm.DB) error {
 		return updateByID(tx, &clientRow{}, row.ID, fields)
 	})
 }
 
 // DeleteClient removes the client, or returns ErrNotFound.
 func (s *Store) DeleteClient(ctx context.Context, id string) error {
-	return s.write(ctx, "delete client", func(tx *gorm.DB) error {
-		return deleteByID(tx, &clientRow{}, id)
+	// Its keys go with it (foreign keys): both kinds changed.
+	return s.writeChange(ctx, "delete client", store.ChangeClient, id, func(tx *gorm.DB) error {
+		if err := deleteByID(tx, &clientRow{}, id); err != nil {
+			return err
+		}
+		return s.recordChange(tx, store.ChangeAPIKey, "")
 	})
 }
 

@@ -49,3 +49,17 @@ func TestContract(t *testing.T) {
 		})
 	}
 }
+
+// TestChangeContract runs the change-feed contract with two instances on
+// one database, as the server and the CLI are.
+func TestChangeContract(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			storetest.RunChanges(t, func(t *testing.T) storetest.ChangeStores {
+				st := openShared(t, b.name, 2, sqlstore.Options{})
+				mustDo(t, "Migrate", st[0].Migrate(t.Context()))
+				return storetest.ChangeStores{Feed: st[0], Clients: st[0], Keys: st[0], Users: st[0], OtherClients: st[1], OtherKeys: st[1]}
+			})
+		})
+	}
+}

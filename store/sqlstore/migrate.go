@@ -30,6 +30,7 @@ func migrations() []*gormigrate.Migration {
 		migrationLifetimes(),
 		migrationRevocationsKey(),
 		migrationAPIKeySubjects(),
+		migrationChangeLog(),
 	}
 }
 

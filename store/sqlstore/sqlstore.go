@@ -47,6 +47,9 @@ type Options struct {
 	// entries recorded by other processes (default 500ms). Entries recorded
 	// through the same Store reach its watchers at once.
 	RevocationPoll time.Duration
+	// ChangePoll is how often WatchChanges reads the change log for
+	// client and API-key changes made by other processes (default 250ms).
+	ChangePoll time.Duration
 }
 
 // Store implements store.ClientStore, store.UserStore,
@@ -65,6 +68,9 @@ type Store struct {
 	// revocationPoll and watchers serve WatchRevocations.
 	revocationPoll time.Duration
 	watchers       revocationWatchers
+	// changePoll and changeWatchers serve WatchChanges.
+	changePoll     time.Duration
+	changeWatchers revocationWatchers
 }
 
 var (
@@ -124,6 +130,10 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	s.revocationPoll = opts.RevocationPoll
 	if s.revocationPoll <= 0 {
 		s.revocationPoll = defaultRevocationPoll
+	}
+	s.changePoll = opts.ChangePoll
+	if s.changePoll <= 0 {
+		s.changePoll = defaultChangePoll
 	}
 	return s, nil
 }

@@ -116,14 +116,16 @@ func (s *Store) UpdateUser(ctx context.Context, u *store.User) error {
 		"updated_at":        row.UpdatedAt,
 		"tokens_revoked_at": row.TokensRevokedAt,
 	}
-	return s.write(ctx, "update user", func(tx *gorm.DB) error {
+	// A user owns API keys: its roles and state are part of what they
+	// grant, so cached keys are dropped (IDs unknown here).
+	return s.writeChange(ctx, "update user", store.ChangeAPIKey, "", func(tx *gorm.DB) error {
 		return updateByID(tx, &userRow{}, row.ID, fields)
 	})
 }
 
 // DeleteUser removes the user, or returns ErrNotFound.
 func (s *Store) DeleteUser(ctx context.Context, id string) error {
-	return s.write(ctx, "delete user", func(tx *gorm.DB) error {
+	return s.writeChange(ctx, "delete user", store.ChangeAPIKey, "", func(tx *gorm.DB) error {
 		return deleteByID(tx, &userRow{}, id)
 	})
 }

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/tollgate/tollgate/bench/internal/ceiling"
 )
 
 // stopTimeout is how long a server may take to shut down: Tollgate's own
@@ -79,8 +81,8 @@ func (b *bench) build(ctx context.Context) error {
 			return err
 		}
 	}
-	b.logf("building the ceiling server in %s", b.o.ceilingDir)
-	_, err := runCommand(ctx, b.o.ceilingDir, env, "", "go", "build", "-o", filepath.Join(b.tmp, "ceiling"), ".")
+	b.logf("building ./bench/cmd/ceiling, the reference server")
+	_, err := runCommand(ctx, b.o.root, env, "", "go", "build", "-o", filepath.Join(b.tmp, "ceiling"), "./bench/cmd/ceiling")
 	return err
 }
 
@@ -98,7 +100,7 @@ func (b *bench) startCeiling(ctx context.Context) error {
 	// it listens, then readiness is checked by one real request.
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		if _, err := newAPI(b.ceilingBase).clientCredentials(ctx, credentials{ID: "ceiling", Secret: "ceiling-secret"}); err == nil {
+		if _, err := newAPI(b.ceilingBase).clientCredentials(ctx, credentials{ID: ceiling.ClientID, Secret: ceiling.ClientSecret}); err == nil {
 			return nil
 		} else if time.Now().After(deadline) || ctx.Err() != nil {
 			return fmt.Errorf("the ceiling server did not answer: %w; its log: %s", err, p.logTail(10))

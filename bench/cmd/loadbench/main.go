@@ -1,5 +1,5 @@
 // Command loadbench is Tollgate's load benchmark. It builds the tollgate
-// binary and the reference server ../shared/bench/ceiling, starts Tollgate
+// binary and its reference server ./bench/cmd/ceiling, starts Tollgate
 // on the embedded default and on PostgreSQL + Redis, creates its clients,
 // users and keys through the CLI, drives every scenario in a closed loop
 // with vegeta (as a library, in this process), and writes

@@ -122,8 +122,9 @@ func writeMethod(w *bytes.Buffer, rep *report) {
 	w.WriteString(`## How it is measured
 
 ` + "`go run ./bench/cmd/loadbench`" + ` builds ` + "`./cmd/tollgate`" + ` and the reference server
-` + "`../shared/bench/ceiling`" + ` (the least a client_credentials endpoint can do over HTTP: form parse, Basic
-check, SHA-256, EdDSA signature, JSON), starts ` + "`tollgate serve`" + ` with its default settings (log level
+` + "`./bench/cmd/ceiling`" + ` (the least a client_credentials endpoint can do over HTTP/1.1 with plain net/http: form
+parse, Basic check, SHA-256, constant-time compare, EdDSA signature of an RFC 9068 claim set, JSON, no
+storage), starts ` + "`tollgate serve`" + ` with its default settings (log level
 info: one JSON line per request, written to a file) on the embedded default in a temporary directory
 and on PostgreSQL + Redis (a fresh database, ` + "`tollgate migrate`" + ` first, a unique Redis key prefix),
 and creates its clients, user and API key with the CLI.

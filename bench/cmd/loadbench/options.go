@@ -39,7 +39,6 @@ const (
 // options are the command line, with defaults from the environment.
 type options struct {
 	root           string // the repository (the main module's directory)
-	ceilingDir     string
 	tollgateBin    string // prebuilt binary; empty: build ./cmd/tollgate
 	databaseURL    string // admin connection; the benchmark database is created through it
 	redisURL       string
@@ -68,7 +67,6 @@ func parseOptions(args, environ []string, stderr io.Writer) (options, error) {
 	var modes, conc, scen string
 	fs := flag.NewFlagSet("loadbench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&o.ceilingDir, "ceiling-dir", first(getenv("TOLLGATE_BENCH_CEILING_DIR"), filepath.Join(root, "..", "shared", "bench", "ceiling")), "source directory of the reference server (env TOLLGATE_BENCH_CEILING_DIR)")
 	fs.StringVar(&o.tollgateBin, "tollgate-bin", "", "use this tollgate binary instead of building ./cmd/tollgate")
 	fs.StringVar(&o.databaseURL, "database-url", first(getenv("TOLLGATE_BENCH_DATABASE_URL"), getenv("TOLLGATE_TEST_DATABASE_URL"), "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"), "PostgreSQL admin URL; a fresh database is created and dropped through it (env TOLLGATE_BENCH_DATABASE_URL, TOLLGATE_TEST_DATABASE_URL)")
 	fs.StringVar(&o.redisURL, "redis-url", first(getenv("TOLLGATE_BENCH_REDIS_URL"), getenv("TOLLGATE_TEST_REDIS_URL"), "redis://127.0.0.1:6379/0"), "Redis URL; keys get a unique prefix and are deleted at the end (env TOLLGATE_BENCH_REDIS_URL, TOLLGATE_TEST_REDIS_URL)")
@@ -84,7 +82,7 @@ func parseOptions(args, environ []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.retries, "retries", 2, "measure again, at most this many times, when other processes used 10 % or more of the CPU during a measurement")
 	fs.BoolVar(&o.wrk, "wrk", wrkErr == nil, "also measure the ceiling, client_credentials and introspection with wrk (on when wrk is installed)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: go run ./bench/cmd/loadbench [flags]\n\nMeasures Tollgate under load against ../shared/bench/ceiling and writes docs/BENCHMARKS.md.")
+		fmt.Fprintln(stderr, "Usage: go run ./bench/cmd/loadbench [flags]\n\nMeasures Tollgate under load against its reference server (./bench/cmd/ceiling) and writes docs/BENCHMARKS.md.")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/tollgate/tollgate/bench/internal/ceiling"
 )
 
 // Checks of a successful answer's body.
@@ -42,10 +44,10 @@ func formTarget(u, auth string, form url.Values) vegeta.Target {
 	return vegeta.Target{Method: http.MethodPost, URL: u, Body: []byte(form.Encode()), Header: h}
 }
 
-// ceilingPlan is client_credentials against the reference server, whose
-// client is fixed (see its README).
+// ceilingPlan is client_credentials against the reference server
+// (./bench/cmd/ceiling), whose one client is fixed.
 func ceilingPlan(base string) plan {
-	auth := basicAuth(credentials{ID: "ceiling", Secret: "ceiling-secret"})
+	auth := basicAuth(credentials{ID: ceiling.ClientID, Secret: ceiling.ClientSecret})
 	return staticPlan(formTarget(base+"/oauth2/token", auth, url.Values{"grant_type": {"client_credentials"}}), hasAccessToken)
 }
 
