@@ -105,15 +105,7 @@ func (s *Store) WatchChanges(ctx context.Context, ready func(), changed func(sto
 		return changeWatchErr(ctx, err)
 	}
 	ready()
-	tick := time.NewTicker(s.changePoll)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-wake:
-		case <-tick.C:
-		}
+	return pollLoop(ctx, s.changePoll, wake, func() error {
 		for {
 			cs, err := s.pollChangesAfter(ctx, last)
 			if err != nil {
@@ -129,10 +121,10 @@ func (s *Store) WatchChanges(ctx context.Context, ready func(), changed func(sto
 				last = c.Seq
 			}
 			if len(cs) < changePage {
-				break
+				return nil
 			}
 		}
-	}
+	})
 }
 
 // lastChangeBounded and pollChangesAfter bound one poll, so that a hung

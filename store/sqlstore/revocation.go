@@ -132,15 +132,7 @@ func (s *Store) WatchRevocations(ctx context.Context, notify func()) error {
 		return watchErr(ctx, err)
 	}
 	notify()
-	tick := time.NewTicker(s.revocationPoll)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-wake:
-		case <-tick.C:
-		}
+	return pollLoop(ctx, s.revocationPoll, wake, func() error {
 		seq, err := s.maxRevocationSeq(ctx)
 		if err != nil {
 			return watchErr(ctx, err)
@@ -150,6 +142,26 @@ func (s *Store) WatchRevocations(ctx context.Context, notify func()) error {
 		if seq != last {
 			last = seq
 			notify()
+		}
+		return nil
+	})
+}
+
+// pollLoop runs poll every interval and whenever wake fires, until ctx is
+// done (it returns ctx.Err()) or poll fails (it returns that error): the
+// loop the revocation and change watches share.
+func pollLoop(ctx context.Context, every time.Duration, wake <-chan struct{}, poll func() error) error {
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-wake:
+		case <-tick.C:
+		}
+		if err := poll(); err != nil {
+			return err
 		}
 	}
 }
