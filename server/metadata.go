@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/tollgate/tollgate/clients/dpop"
 	"github.com/tollgate/tollgate/server/grant"
 )
 
@@ -34,6 +35,8 @@ type metadata struct {
 	// tokens locally (RFC 8414 §2 allows additional metadata).
 	RevocationFeedEndpoint       string `json:"revocation_feed_endpoint"`
 	RevocationFeedStreamEndpoint string `json:"revocation_feed_stream_endpoint"`
+	// DPoPAlgs are the proof algorithms the token endpoint accepts (RFC 9449 §5.1).
+	DPoPAlgs []string `json:"dpop_signing_alg_values_supported"`
 }
 
 // authMethods are the client authentication methods of every endpoint.
@@ -56,6 +59,7 @@ func metadataHandler(issuer string, publicScopes []string) gin.HandlerFunc {
 		RevocationAuthMethods:             authMethods,
 		RevocationFeedEndpoint:            issuer + pathRevocations,
 		RevocationFeedStreamEndpoint:      issuer + pathRevocationsFeed,
+		DPoPAlgs:                          dpop.Algorithms,
 	}
 	return func(c *gin.Context) {
 		c.Header("Cache-Control", "public, max-age=60")

@@ -24,7 +24,7 @@ func routes(r *gin.Engine, d Deps) {
 	// failure budgets.
 	g := newGuard(d.PairLockout, d.IPLockout, d.Rates, d.Now)
 	// Client authentication (Basic or form credentials), inside the engine.
-	r.POST(pathToken, tokenHandler(d.Tokens, g, d.Logger))
+	r.POST(pathToken, tokenHandler(d.Tokens, g, newTokenProofs(d), d.Logger))
 	// Client authentication; a client may revoke only its own tokens.
 	rv := &revoker{keys: d.Keys, set: d.Revocations, refresh: d.Refresh, issuer: d.Issuer, skew: d.ClockSkew, refreshTTL: d.RefreshTTL, now: d.Now}
 	r.POST(pathRevoke, revokeHandler(d.Auth, g, newRevocationBudget(revocationLimiter(d.Rates), d.RevocationRate, d.Logger), rv, d.Logger))

@@ -24,10 +24,13 @@ type tokenResponse struct {
 
 // tokenHandler serves POST /oauth2/token. The client authenticates with
 // HTTP Basic or form credentials; the engine checks them.
-func tokenHandler(tokens TokenIssuer, g *guard, log *slog.Logger) gin.HandlerFunc {
+func tokenHandler(tokens TokenIssuer, g *guard, proofs *tokenProofs, log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		usedBasic := len(c.Request.Header.Values("Authorization")) > 0
 		req, err := tokenRequest(c.Request)
+		if err == nil {
+			req.KeyThumbprint, err = proofs.check(c.Request)
+		}
 		if err != nil {
 			renderOAuthError(c, log, err, usedBasic)
 			return

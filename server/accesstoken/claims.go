@@ -36,6 +36,9 @@ type Claims struct {
 	// APIKeyID names the API key the token was issued for; omitted when
 	// empty.
 	APIKeyID string
+	// KeyThumbprint binds the token to a DPoP key: "cnf":{"jkt":…} (RFC 9449
+	// §6.1), the key's RFC 7638 thumbprint. Omitted when empty.
+	KeyThumbprint string
 	// Extra is a JSON object whose members are added to the payload (an
 	// application's non-secret claims on its subject's API key). Its names
 	// must differ from every claim above; Sign refuses it otherwise.
@@ -43,7 +46,7 @@ type Claims struct {
 }
 
 // ownClaims are the names appendPayload writes itself.
-var ownClaims = []string{"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "client_id", "scope", "roles", "api_key_id"}
+var ownClaims = []string{"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "client_id", "scope", "roles", "api_key_id", "cnf"}
 
 var errInvalidUTF8 = errors.New("accesstoken: claim is not valid UTF-8")
 
@@ -94,6 +97,11 @@ func appendPayload(dst []byte, c *Claims) ([]byte, error) {
 	}
 	if c.APIKeyID != "" {
 		str("api_key_id", c.APIKeyID)
+	}
+	if c.KeyThumbprint != "" {
+		dst = append(dst, `,"cnf":{"jkt":`...)
+		dst, ok = appendString(dst, c.KeyThumbprint, ok)
+		dst = append(dst, '}')
 	}
 	if inner := extraMembers(c.Extra); len(inner) > 0 {
 		dst = append(dst, ',')
@@ -216,6 +224,9 @@ type wireClaims struct {
 	Scope    string      `json:"scope"`
 	Roles    []string    `json:"roles"`
 	APIKeyID string      `json:"api_key_id"`
+	Cnf      struct {
+		JKT string `json:"jkt"`
+	} `json:"cnf"`
 }
 
 func (w *wireClaims) claims() *Claims {
@@ -223,6 +234,7 @@ func (w *wireClaims) claims() *Claims {
 		Issuer: w.Iss, Subject: w.Sub, Audience: w.Aud,
 		ExpiresAt: w.Exp.t, IssuedAt: w.Iat.t, NotBefore: w.Nbf.t,
 		ID: w.Jti, ClientID: w.ClientID, Roles: w.Roles, APIKeyID: w.APIKeyID,
+		KeyThumbprint: w.Cnf.JKT,
 	}
 	if w.Scope != "" {
 		c.Scope = strings.Fields(w.Scope)

@@ -84,6 +84,19 @@ type Request struct {
 	ClientSecret string
 	// Form holds the body parameters, each with exactly one value.
 	Form url.Values
+	// KeyThumbprint, when set, is the RFC 7638 thumbprint of the key whose
+	// DPoP proof came with the request (checked by the HTTP layer): the
+	// access token is bound to it (RFC 9449 §5).
+	KeyThumbprint string
+}
+
+// tokenType is the token_type of the answer: DPoP for a bound token
+// (RFC 9449 §5), else Bearer.
+func (r *Request) tokenType() string {
+	if r.KeyThumbprint != "" {
+		return "DPoP"
+	}
+	return "Bearer"
 }
 
 // Token is a successful token response (RFC 6749 §5.1).
@@ -164,7 +177,7 @@ func (e *Engine) Token(ctx context.Context, req *Request) (*Token, error) {
 	}
 	tok := &Token{
 		AccessToken:  ti.GetAccess(),
-		TokenType:    "Bearer",
+		TokenType:    req.tokenType(),
 		ExpiresIn:    int64(ti.GetAccessExpiresIn() / time.Second),
 		RefreshToken: ti.GetRefresh(),
 		Scope:        ti.GetScope(),

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tollgate/tollgate/server/accesstoken"
 	"github.com/tollgate/tollgate/server/oauth"
 	"github.com/tollgate/tollgate/server/secret"
 	"github.com/tollgate/tollgate/store"
@@ -65,13 +66,17 @@ func (e *Engine) Exchange(ctx context.Context, req *Request) (*Token, error) {
 		}
 		aud = []string{a}
 	}
-	c, tok, err := e.issueExtra(o.clientID, aud, k.OwnerID, o.roles, scopes, k.ID, o.claims, now, o.ttl)
+	c := &accesstoken.Claims{
+		Subject: k.OwnerID, Audience: aud, ClientID: o.clientID, Scope: scopes, Roles: o.roles,
+		APIKeyID: k.ID, Extra: o.claims, KeyThumbprint: req.KeyThumbprint,
+	}
+	tok, err := e.issue(c, now, o.ttl)
 	if err != nil {
 		return nil, err
 	}
 	e.usage.touch(k.ID, now)
 	return &Token{
-		AccessToken: tok, TokenType: "Bearer", ExpiresIn: int64(o.ttl.Seconds()), Scope: strings.Join(scopes, " "),
+		AccessToken: tok, TokenType: req.tokenType(), ExpiresIn: int64(o.ttl.Seconds()), Scope: strings.Join(scopes, " "),
 		IssuedTokenType: TokenTypeAccessToken, Subject: c.Subject, JTI: c.ID,
 	}, nil
 }

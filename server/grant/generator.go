@@ -52,7 +52,11 @@ func (g generator) Token(ctx context.Context, data *oauth2.GenerateBasic, genRef
 // sign builds and signs the RFC 9068 claims of one access token for the
 // request's client.
 func (e *Engine) sign(st *issuance, subject string, roles, scopes []string, now time.Time, ttl time.Duration) (string, error) {
-	c, tok, err := e.issue(st.client.ID, st.client.Audience, subject, roles, scopes, "", now, ttl)
+	c := &accesstoken.Claims{
+		Subject: subject, Audience: st.client.Audience, ClientID: st.client.ID,
+		Scope: scopes, Roles: roles, KeyThumbprint: st.req.KeyThumbprint,
+	}
+	tok, err := e.issue(c, now, ttl)
 	if err != nil {
 		return "", err
 	}
@@ -60,39 +64,18 @@ func (e *Engine) sign(st *issuance, subject string, roles, scopes []string, now 
 	return tok, nil
 }
 
-// issue signs an access token. An empty audience means the server's.
-func (e *Engine) issue(clientID string, aud []string, subject string, roles, scopes []string, apiKeyID string, now time.Time, ttl time.Duration) (*accesstoken.Claims, string, error) {
-	return e.issueExtra(clientID, aud, subject, roles, scopes, apiKeyID, nil, now, ttl)
-}
-
-// issueExtra is issue with extra claims (a JSON object, see
-// accesstoken.Claims.Extra).
-func (e *Engine) issueExtra(clientID string, aud []string, subject string, roles, scopes []string, apiKeyID string, extra []byte, now time.Time, ttl time.Duration) (*accesstoken.Claims, string, error) {
+// issue completes c (issuer, times, jti; the server's audience when c has
+// none) and signs it.
+func (e *Engine) issue(c *accesstoken.Claims, now time.Time, ttl time.Duration) (string, error) {
 	key, err := e.opts.Keys.Signer()
 	if err != nil {
-		return nil, "", err
+		return "", err
 	}
-	if len(aud) == 0 {
-		aud = e.opts.Audience
+	if len(c.Audience) == 0 {
+		c.Audience = e.opts.Audience
 	}
-	c := &accesstoken.Claims{
-		Issuer:    e.opts.Issuer,
-		Subject:   subject,
-		Audience:  aud,
-		IssuedAt:  now,
-		ExpiresAt: now.Add(ttl),
-		ID:        accesstoken.NewJTI(),
-		ClientID:  clientID,
-		Scope:     scopes,
-		Roles:     roles,
-		APIKeyID:  apiKeyID,
-		Extra:     extra,
-	}
-	tok, err := accesstoken.Sign(key, c)
-	if err != nil {
-		return nil, "", err
-	}
-	return c, tok, nil
+	c.Issuer, c.IssuedAt, c.ExpiresAt, c.ID = e.opts.Issuer, now, now.Add(ttl), accesstoken.NewJTI()
+	return accesstoken.Sign(key, c)
 }
 
 func (e *Engine) accessTTL(c *store.Client) time.Duration {

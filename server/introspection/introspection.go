@@ -66,6 +66,14 @@ type Result struct {
 	TokenUse string   `json:"token_use,omitempty"`
 	Roles    []string `json:"roles,omitempty"`
 	APIKeyID string   `json:"api_key_id,omitempty"`
+	// Confirmation names the key a DPoP-bound token is bound to (RFC 9449
+	// §6.2); TokenType is then "DPoP".
+	Confirmation *Confirmation `json:"cnf,omitempty"`
+}
+
+// Confirmation is the "cnf" member of a bound token (RFC 7800 §3.1).
+type Confirmation struct {
+	KeyThumbprint string `json:"jkt"`
 }
 
 var inactive = &Result{}
@@ -164,6 +172,9 @@ func (i *Introspector) access(tok string) (*Result, error) {
 	}
 	if !c.NotBefore.IsZero() {
 		r.NotBefore = c.NotBefore.Unix()
+	}
+	if c.KeyThumbprint != "" {
+		r.TokenType, r.Confirmation = "DPoP", &Confirmation{KeyThumbprint: c.KeyThumbprint}
 	}
 	if len(c.Audience) == 1 {
 		r.Audience = c.Audience[0]

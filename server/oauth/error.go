@@ -16,6 +16,9 @@ const (
 	TemporarilyUnavailable = "temporarily_unavailable"
 	UnsupportedTokenType   = "unsupported_token_type"
 	InvalidTarget          = "invalid_target"
+	// InvalidDPoPProof and UseDPoPNonce are RFC 9449 §12.2's.
+	InvalidDPoPProof = "invalid_dpop_proof"
+	UseDPoPNonce     = "use_dpop_nonce"
 )
 
 // Error is an OAuth error response (RFC 6749 §5.2). Description is sent to

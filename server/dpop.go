@@ -1,0 +1,48 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/tollgate/tollgate/clients/dpop"
+	"github.com/tollgate/tollgate/server/oauth"
+)
+
+// tokenProofs checks the DPoP proofs sent to the token endpoint (RFC 9449
+// §5). Proof IDs are remembered in this node's memory, for the proof's
+// window: a proof replayed to another node of a cluster is caught there
+// only by its iat window.
+type tokenProofs struct {
+	checker *dpop.Checker
+	url     string // the token endpoint's external URL: the issuer's
+}
+
+func newTokenProofs(d Deps) *tokenProofs {
+	return &tokenProofs{
+		checker: dpop.NewChecker(dpop.CheckerOptions{Now: d.Now}),
+		url:     d.Issuer + pathToken,
+	}
+}
+
+// check returns the thumbprint of the key whose proof came with r, or ""
+// when r has none. A request with a proof that does not verify, or with
+// two, is refused (RFC 9449 §4.3), not served as a bearer request.
+func (p *tokenProofs) check(r *http.Request) (string, error) {
+	proofs := r.Header.Values(dpop.Header)
+	switch len(proofs) {
+	case 0:
+		return "", nil
+	case 1:
+	default:
+		return "", oauth.New(oauth.InvalidDPoPProof, "send one DPoP header")
+	}
+	jkt, err := p.checker.Check(proofs[0], dpop.Request{Method: r.Method, URL: p.url})
+	if err != nil {
+		if errors.Is(err, dpop.ErrUseNonce) {
+			return "", oauth.New(oauth.UseDPoPNonce, "use the DPoP-Nonce this server sent")
+		}
+		// The checker's messages name the failed check and carry no secret.
+		return "", oauth.New(oauth.InvalidDPoPProof, err.Error())
+	}
+	return jkt, nil
+}
