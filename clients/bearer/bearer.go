@@ -18,6 +18,7 @@ import (
 	"context"
 	"net/http"
 
+	"github.com/tollgate/tollgate/clients/dpop"
 	"github.com/tollgate/tollgate/clients/internal/guard"
 	"github.com/tollgate/tollgate/clients/verify"
 )
@@ -33,10 +34,11 @@ type Verifier interface {
 // passes on with no Principal; a bad header or a token that fails
 // verification is answered 401 (503 if the issuer cannot be asked) and
 // goes no further.
-func Authenticate(v Verifier) func(http.Handler) http.Handler {
+func Authenticate(v Verifier, opts ...Option) func(http.Handler) http.Handler {
+	d := guard.NewDPoP(opts)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			p, f := guard.Authenticate(r.Context(), r.Header, v.Verify)
+			p, f := guard.Authenticate(r, v.Verify, d)
 			if f != nil {
 				f.Write(w)
 				return
@@ -47,6 +49,25 @@ func Authenticate(v Verifier) func(http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 		})
 	}
+}
+
+// Option configures Authenticate.
+type Option func(*guard.DPoP)
+
+// WithExternalURL sets the scheme, host and port clients address, e.g.
+// "https://api.example.com", for a service behind a proxy or load
+// balancer: DPoP proofs name the URL the client called (RFC 9449 §4.2,
+// htu), which the request alone does not tell there. By default it is
+// taken from the request (TLS state and Host header).
+func WithExternalURL(origin string) Option {
+	return func(d *guard.DPoP) { d.ExternalURL = origin }
+}
+
+// WithDPoPChecker replaces the checker of DPoP proofs, e.g. for one whose
+// replay cache all replicas share (dpop.CheckerOptions.Replay). By
+// default each Authenticate has its own, in memory.
+func WithDPoPChecker(c *dpop.Checker) Option {
+	return func(d *guard.DPoP) { d.Checker = c }
 }
 
 // Require answers 401 (RFC 6750 §3.1: with no error code) to requests

@@ -38,6 +38,9 @@ type introspection struct {
 	TokenUse string   `json:"token_use"`
 	Roles    []string `json:"roles"`
 	APIKeyID string   `json:"api_key_id"`
+	Cnf      struct {
+		JKT string `json:"jkt"`
+	} `json:"cnf"`
 }
 
 // check returns the entry for tok, from the cache or the issuer. Inactive
@@ -113,7 +116,7 @@ func (in *introspector) principal(r *introspection, raw []byte, now time.Time) (
 	}
 	return &Principal{
 		Subject: r.Sub, ClientID: r.ClientID, Scopes: strings.Fields(r.Scope), Roles: r.Roles,
-		APIKeyID: r.APIKeyID, ID: r.Jti, Issuer: r.Iss, Audience: r.Aud,
+		APIKeyID: r.APIKeyID, KeyThumbprint: r.Cnf.JKT, ID: r.Jti, Issuer: r.Iss, Audience: r.Aud,
 		IssuedAt: r.Iat.Time, ExpiresAt: r.Exp.Time, Claims: json.RawMessage(raw),
 	}, nil
 }

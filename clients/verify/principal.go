@@ -22,12 +22,16 @@ type Principal struct {
 	Roles []string
 	// APIKeyID names the API key the token was exchanged for; empty
 	// otherwise.
-	APIKeyID  string
-	ID        string // "jti"
-	Issuer    string
-	Audience  []string
-	IssuedAt  time.Time
-	ExpiresAt time.Time
+	APIKeyID string
+	// KeyThumbprint is cnf.jkt of a DPoP-bound token (RFC 9449 §6): the
+	// RFC 7638 thumbprint of the key whose proofs must come with it.
+	// clients/bearer checks them; code that takes tokens by hand must too.
+	KeyThumbprint string
+	ID            string // "jti"
+	Issuer        string
+	Audience      []string
+	IssuedAt      time.Time
+	ExpiresAt     time.Time
 	// Claims is the token's whole JWT claims set as it was signed or, in
 	// introspection mode, the introspection response: for claims the
 	// fields above do not cover.

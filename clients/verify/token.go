@@ -123,6 +123,9 @@ type wireClaims struct {
 	Scope    string      `json:"scope"`
 	Roles    []string    `json:"roles"`
 	APIKeyID string      `json:"api_key_id"`
+	Cnf      struct {
+		JKT string `json:"jkt"`
+	} `json:"cnf"`
 }
 
 // checkClaims applies the claim rules to a signed payload.
@@ -145,7 +148,7 @@ func (v *Verifier) checkClaims(payload []byte, now time.Time) (*Principal, error
 	}
 	return &Principal{
 		Subject: w.Sub, ClientID: w.ClientID, Scopes: strings.Fields(w.Scope), Roles: w.Roles,
-		APIKeyID: w.APIKeyID, ID: w.Jti, Issuer: w.Iss, Audience: w.Aud,
+		APIKeyID: w.APIKeyID, KeyThumbprint: w.Cnf.JKT, ID: w.Jti, Issuer: w.Iss, Audience: w.Aud,
 		IssuedAt: w.Iat.Time, ExpiresAt: w.Exp.Time, Claims: json.RawMessage(payload),
 	}, nil
 }

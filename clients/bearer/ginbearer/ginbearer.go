@@ -14,6 +14,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/tollgate/tollgate/clients/bearer"
 	"github.com/tollgate/tollgate/clients/internal/guard"
 	"github.com/tollgate/tollgate/clients/verify"
 )
@@ -27,9 +28,10 @@ type Verifier interface {
 // Principal in c.Request's context. Without a token the request goes on
 // with no Principal; a bad header or token is answered 401 (503 if the
 // issuer cannot be asked) and the chain is aborted.
-func Authenticate(v Verifier) gin.HandlerFunc {
+func Authenticate(v Verifier, opts ...bearer.Option) gin.HandlerFunc {
+	d := guard.NewDPoP(opts)
 	return func(c *gin.Context) {
-		p, f := guard.Authenticate(c.Request.Context(), c.Request.Header, v.Verify)
+		p, f := guard.Authenticate(c.Request, v.Verify, d)
 		if f != nil {
 			abort(c, f)
 			return

@@ -29,6 +29,9 @@ type Failure struct {
 	Description string
 	// Scope lists the scopes the request needs (insufficient_scope).
 	Scope string
+	// DPoP makes the challenge a DPoP one (RFC 9449 §7.1): the request
+	// used that scheme, or its proof failed.
+	DPoP bool
 }
 
 type body struct {
@@ -44,6 +47,10 @@ func (f *Failure) Write(w http.ResponseWriter) {
 	switch f.Status {
 	case http.StatusUnauthorized, http.StatusForbidden:
 		h.Set("WWW-Authenticate", f.challenge())
+		if f.Code == codeUnauthorized {
+			// RFC 9449 §7.1: both schemes are accepted.
+			h.Add("WWW-Authenticate", "DPoP"+strings.TrimPrefix(dpopAlgs, ","))
+		}
 	case http.StatusServiceUnavailable:
 		h.Set("Retry-After", "1")
 	}
@@ -60,9 +67,16 @@ func (f *Failure) challenge() string {
 	if f.Code == codeUnauthorized {
 		return "Bearer"
 	}
-	c := fmt.Sprintf(`Bearer error="%s", error_description="%s"`, f.Code, f.Description)
+	scheme := "Bearer"
+	if f.DPoP {
+		scheme = "DPoP"
+	}
+	c := fmt.Sprintf(`%s error="%s", error_description="%s"`, scheme, f.Code, f.Description)
 	if f.Scope != "" {
 		c += fmt.Sprintf(`, scope="%s"`, f.Scope)
+	}
+	if f.DPoP {
+		c += dpopAlgs
 	}
 	return c
 }
@@ -105,23 +119,6 @@ func VerifyFailure(err error) *Failure {
 		d = "the access token predates an interruption of revocation updates; get a new one"
 	}
 	return &Failure{Status: http.StatusUnauthorized, Code: codeInvalidToken, Description: d}
-}
-
-// Authenticate reads and verifies the request's bearer token. It returns
-// nil, nil when there is none.
-func Authenticate(ctx context.Context, h http.Header, v func(context.Context, string) (*verify.Principal, error)) (*verify.Principal, *Failure) {
-	tok, err := Token(h)
-	if errors.Is(err, ErrNoToken) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, HeaderFailure(err)
-	}
-	p, err := v(ctx, tok)
-	if err != nil {
-		return nil, VerifyFailure(err)
-	}
-	return p, nil
 }
 
 // Scopes answers 403 insufficient_scope unless p has every scope, and 401

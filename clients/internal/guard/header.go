@@ -26,33 +26,44 @@ var (
 // header, an empty one or another scheme (Basic, say) is ErrNoToken: the
 // request has no bearer credentials.
 func Token(h http.Header) (string, error) {
+	tok, bound, err := Credentials(h)
+	if err == nil && bound {
+		return "", ErrNoToken
+	}
+	return tok, err
+}
+
+// Credentials is Token for both schemes this package reads: Bearer (RFC
+// 6750) and DPoP (RFC 9449 §7.1), which it reports as dpopScheme.
+func Credentials(h http.Header) (tok string, dpopScheme bool, err error) {
 	vals := h.Values("Authorization")
 	switch len(vals) {
 	case 0:
-		return "", ErrNoToken
+		return "", false, ErrNoToken
 	case 1:
 	default:
-		return "", ErrMultiple
+		return "", false, ErrMultiple
 	}
 	v := strings.Trim(vals[0], " \t") // RFC 9110 §5.5: OWS around a field value is not part of it
 	if v == "" {
-		return "", ErrNoToken
+		return "", false, ErrNoToken
 	}
 	scheme, rest, _ := strings.Cut(v, " ")
-	if !strings.EqualFold(scheme, "Bearer") {
+	dpopScheme = strings.EqualFold(scheme, "DPoP")
+	if !strings.EqualFold(scheme, "Bearer") && !dpopScheme {
 		if validScheme(scheme) {
-			return "", ErrNoToken
+			return "", false, ErrNoToken
 		}
-		return "", ErrSyntax
+		return "", false, ErrSyntax
 	}
-	tok := strings.TrimLeft(rest, " ")
+	tok = strings.TrimLeft(rest, " ")
 	if len(tok) > verify.MaxTokenLen {
-		return "", ErrTooLong
+		return "", false, ErrTooLong
 	}
 	if !b64token(tok) {
-		return "", ErrSyntax
+		return "", false, ErrSyntax
 	}
-	return tok, nil
+	return tok, dpopScheme, nil
 }
 
 // b64token reports whether s matches RFC 6750 §2.1:
