@@ -1,14 +1,21 @@
 package examples
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/tollgate/tollgate/clients/bearer"
+	"github.com/tollgate/tollgate/clients/verify"
 )
 
 // nodeProver makes DPoP proofs with node-express/dpop.js (jose): an
@@ -135,4 +142,61 @@ func tamperPayload(t *testing.T, jws string) string {
 	}
 	payload = []byte(strings.Replace(string(payload), `"POST"`, `"post"`, 1))
 	return parts[0] + "." + base64.RawURLEncoding.EncodeToString(payload) + "." + parts[2]
+}
+
+// TestDPoPResourceServer: an API protected by clients/bearer accepts a
+// DPoP-bound token with a proof made by jose for that request (ath,
+// htm, htu), and refuses the token without one.
+func TestDPoPResourceServer(t *testing.T) {
+	p := newNodeProver(t)
+	tg := startTollgate(t)
+	rs := tg.createClient(t, "--scopes", "tollgate:introspect")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	v, err := verify.Open(ctx, verify.Options{Issuer: tg.URL, Audience: tg.URL, ClientID: rs.ID, ClientSecret: rs.Secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { v.Close() })
+	api := httptest.NewServer(bearer.Authenticate(v)(bearer.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		pr, _ := verify.FromContext(r.Context())
+		_, _ = io.WriteString(w, pr.KeyThumbprint)
+	}))))
+	t.Cleanup(api.Close)
+
+	c := tg.createClient(t)
+	proof, jkt := p.proof("POST", tg.URL+"/oauth2/token", "")
+	status, body := tg.tokenAnswer(t, c, proof)
+	tok, _ := body["access_token"].(string)
+	if status != http.StatusOK || tok == "" {
+		t.Fatalf("token: %d %v", status, body)
+	}
+	call := func(scheme, proof string) (int, string) {
+		req, _ := http.NewRequest(http.MethodGet, api.URL+"/notes?limit=5", nil)
+		req.Header.Set("Authorization", scheme+" "+tok)
+		if proof != "" {
+			req.Header.Set("DPoP", proof)
+		}
+		resp, err := httpc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	rsProof, _ := p.proof("GET", api.URL+"/notes?limit=5", tok)
+	if status, got := call("DPoP", rsProof); status != http.StatusOK || got != jkt {
+		t.Fatalf("DPoP with jose's proof: %d %q, want 200 %q", status, got, jkt)
+	}
+	if status, _ := call("DPoP", rsProof); status != http.StatusUnauthorized {
+		t.Fatalf("replayed proof: %d", status)
+	}
+	if status, _ := call("Bearer", ""); status != http.StatusUnauthorized {
+		t.Fatalf("bound token as a bearer token: %d", status)
+	}
+	noAth, _ := p.proof("GET", api.URL+"/notes", "")
+	if status, _ := call("DPoP", noAth); status != http.StatusUnauthorized {
+		t.Fatalf("proof without ath: %d", status)
+	}
 }

@@ -1,6 +1,7 @@
 package tokensource
 
 import (
+	"crypto"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -40,6 +41,11 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// DPoPKey, when set (an Ed25519 or P-256 private key), makes every
+	// token request carry a DPoP proof (RFC 9449 §5): the tokens are bound
+	// to the key, and only Transport can use them, adding a fresh proof to
+	// each request. Keep the key as secret as a client secret.
+	DPoPKey crypto.Signer
 }
 
 // ClientCredentials configures NewClientCredentials.

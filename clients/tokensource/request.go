@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/tollgate/tollgate/clients/dpop"
 )
 
 // maxBody bounds a token response.
@@ -45,6 +47,13 @@ func (s *Source) request() (*oauth2.Token, time.Duration, error) {
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
 	s.auth(req)
+	if s.prover != nil {
+		proof, err := s.prover.Proof(http.MethodPost, s.tokenURL, "", "")
+		if err != nil {
+			return nil, 0, fmt.Errorf("tokensource: %w", err)
+		}
+		req.Header.Set(dpop.Header, proof)
+	}
 	start := s.o.Now()
 	resp, err := s.o.HTTPClient.Do(req)
 	if err != nil {
@@ -79,7 +88,9 @@ func (s *Source) parse(body []byte, start time.Time) (*oauth2.Token, error) {
 	switch {
 	case tr.AccessToken == "":
 		return nil, errors.New("tokensource: the token response has no access_token")
-	case !strings.EqualFold(tr.TokenType, "Bearer"): // RFC 6749 §7.1
+	case s.prover != nil && !strings.EqualFold(tr.TokenType, dpop.Scheme): // RFC 9449 §5
+		return nil, fmt.Errorf("tokensource: token_type %.20q is not DPoP: the server did not bind the token to the DPoP key (does it support DPoP?)", tr.TokenType)
+	case s.prover == nil && !strings.EqualFold(tr.TokenType, "Bearer"): // RFC 6749 §7.1
 		return nil, fmt.Errorf("tokensource: token_type %.20q is not Bearer", tr.TokenType)
 	case tr.ExpiresIn <= 0:
 		return nil, errors.New("tokensource: the token response has no positive expires_in")
@@ -90,7 +101,7 @@ func (s *Source) parse(body []byte, start time.Time) (*oauth2.Token, error) {
 	}
 	tok := &oauth2.Token{
 		AccessToken: tr.AccessToken,
-		TokenType:   "Bearer",
+		TokenType:   s.tokenType(),
 		Expiry:      start.Add(time.Duration(tr.ExpiresIn) * time.Second),
 		ExpiresIn:   tr.ExpiresIn,
 	}

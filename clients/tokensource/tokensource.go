@@ -23,6 +23,8 @@ import (
 
 	"golang.org/x/oauth2"
 	"golang.org/x/sync/singleflight"
+
+	"github.com/tollgate/tollgate/clients/dpop"
 )
 
 // expiryDelta is the margin before expiry after which a token is no
@@ -41,6 +43,8 @@ type Source struct {
 	auth func(*http.Request)
 	// wantIssued is the issued_token_type a token exchange must return.
 	wantIssued string
+	// prover signs DPoP proofs when Options.DPoPKey is set.
+	prover *dpop.Prover
 
 	flight singleflight.Group
 
@@ -57,7 +61,8 @@ type Source struct {
 // §2.3.1). ctx bounds the Source's life: once it is done, requests fail.
 func NewClientCredentials(ctx context.Context, c ClientCredentials) (*Source, error) {
 	o, err := c.Options.withDefaults()
-	errs := []error{err, checkTokenURL(c.TokenURL), checkScopes(c.Scopes)}
+	prover, perr := newProver(o)
+	errs := []error{err, perr, checkTokenURL(c.TokenURL), checkScopes(c.Scopes)}
 	if c.ClientID == "" || c.ClientSecret == "" {
 		errs = append(errs, errors.New("tokensource: ClientID and ClientSecret are required"))
 	}
@@ -70,7 +75,7 @@ func NewClientCredentials(ctx context.Context, c ClientCredentials) (*Source, er
 	}
 	id, secret := url.QueryEscape(c.ClientID), url.QueryEscape(c.ClientSecret)
 	return &Source{
-		ctx: ctx, o: o, tokenURL: c.TokenURL, form: form,
+		ctx: ctx, o: o, tokenURL: c.TokenURL, form: form, prover: prover,
 		auth: func(r *http.Request) { r.SetBasicAuth(id, secret) },
 	}, nil
 }
@@ -82,7 +87,8 @@ func NewClientCredentials(ctx context.Context, c ClientCredentials) (*Source, er
 // bounds the Source's life.
 func NewAPIKey(ctx context.Context, c APIKey) (*Source, error) {
 	o, err := c.Options.withDefaults()
-	errs := []error{err, checkTokenURL(c.TokenURL), checkScopes(c.Scopes)}
+	prover, perr := newProver(o)
+	errs := []error{err, perr, checkTokenURL(c.TokenURL), checkScopes(c.Scopes)}
 	if c.Key == "" {
 		errs = append(errs, errors.New("tokensource: Key is required"))
 	}
@@ -100,7 +106,7 @@ func NewAPIKey(ctx context.Context, c APIKey) (*Source, error) {
 	if c.Audience != "" {
 		form.Set("audience", c.Audience)
 	}
-	return &Source{ctx: ctx, o: o, tokenURL: c.TokenURL, form: form, auth: func(*http.Request) {}, wantIssued: TokenTypeAccessToken}, nil
+	return &Source{ctx: ctx, o: o, tokenURL: c.TokenURL, form: form, auth: func(*http.Request) {}, wantIssued: TokenTypeAccessToken, prover: prover}, nil
 }
 
 // Token returns a token valid for at least ten more seconds, fetching one
