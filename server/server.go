@@ -91,8 +91,12 @@ type Deps struct {
 	// with Last-Event-ID), so that the drain need not wait for them. Nil:
 	// streams end only with their connection or the node's feed.
 	Draining <-chan struct{}
-	Logger   *slog.Logger
-	Now      func() time.Time
+	// DPoPNonceKey, when set, makes the token endpoint require a nonce of
+	// its own in every DPoP proof (RFC 9449 §8), made and checked with this
+	// key: the same on every node (derive it from the master key).
+	DPoPNonceKey []byte
+	Logger       *slog.Logger
+	Now          func() time.Time
 }
 
 var releaseMode sync.Once

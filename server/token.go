@@ -29,7 +29,7 @@ func tokenHandler(tokens TokenIssuer, g *guard, proofs *tokenProofs, log *slog.L
 		usedBasic := len(c.Request.Header.Values("Authorization")) > 0
 		req, err := tokenRequest(c.Request)
 		if err == nil {
-			req.KeyThumbprint, err = proofs.check(c.Request)
+			req.KeyThumbprint, err = proofs.check(c)
 		}
 		if err != nil {
 			renderOAuthError(c, log, err, usedBasic)

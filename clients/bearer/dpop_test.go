@@ -143,3 +143,52 @@ func get(t *testing.T, url string, h http.Header, want int) *http.Response {
 	}
 	return resp
 }
+
+// BenchmarkAuthenticateDPoP is BenchmarkAuthenticate for a DPoP-bound
+// token: each request brings a fresh proof (made before the timer), so
+// the difference is the proof check (RFC 9449 §7).
+func BenchmarkAuthenticateDPoP(b *testing.B) {
+	srv := tollgatetest.Start(b)
+	c := srv.CreateClient(b, "--scopes", "todos:read")
+	_, key, _ := ed25519.GenerateKey(rand.Reader)
+	src, err := tokensource.NewClientCredentials(context.Background(), tokensource.ClientCredentials{
+		TokenURL: srv.URL + "/oauth2/token", ClientID: c.ID, ClientSecret: c.Secret, Options: tokensource.Options{DPoPKey: key},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	tok, err := src.Token()
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := bearer.Authenticate(openVerifier(b, srv))(bearer.RequireScopes("todos:read")(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})))
+	p, _ := dpop.NewProver(key, nil)
+	const n = 4096 // proofs are single-use; sign a batch, then check it
+	reqs := make([]*http.Request, n)
+	refill := func() {
+		for i := range reqs {
+			proof, err := p.Proof(http.MethodGet, "http://example.com/", tok.AccessToken, "")
+			if err != nil {
+				b.Fatal(err)
+			}
+			reqs[i] = httptest.NewRequest(http.MethodGet, "http://example.com/", nil)
+			reqs[i].Header.Set("Authorization", "DPoP "+tok.AccessToken)
+			reqs[i].Header.Set("DPoP", proof)
+		}
+	}
+	refill()
+	w := httptest.NewRecorder()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if i%n == 0 && i > 0 {
+			b.StopTimer()
+			refill()
+			b.StartTimer()
+		}
+		h.ServeHTTP(w, reqs[i%n])
+		if w.Code != http.StatusOK {
+			b.Fatalf("status %d", w.Code)
+		}
+	}
+}

@@ -177,11 +177,12 @@ func TestCheckRefuses(t *testing.T) {
 	t.Run("nonce", func(t *testing.T) {
 		c := NewChecker(CheckerOptions{Now: now})
 		proof := rawProof(t, key, jose.EdDSA, dpopTyp, true, goodPayload())
-		if _, err := c.Check(proof, Request{Method: "POST", URL: tokenURL, Nonce: "n1"}); !errors.Is(err, ErrUseNonce) {
+		n1 := func(n string) bool { return n == "n1" }
+		if _, err := c.Check(proof, Request{Method: "POST", URL: tokenURL, Nonce: n1}); !errors.Is(err, ErrUseNonce) {
 			t.Fatalf("Check without the nonce = %v, want ErrUseNonce", err)
 		}
 		proof = rawProof(t, key, jose.EdDSA, dpopTyp, true, with("nonce", "n1"))
-		if _, err := c.Check(proof, Request{Method: "POST", URL: tokenURL, Nonce: "n1"}); err != nil {
+		if _, err := c.Check(proof, Request{Method: "POST", URL: tokenURL, Nonce: n1}); err != nil {
 			t.Fatalf("Check with the nonce = %v", err)
 		}
 	})

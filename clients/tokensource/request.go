@@ -38,6 +38,16 @@ type tokenResponse struct {
 // *oauth2.RetrieveError when the server answered (RFC 6749 §5.2), with
 // the Retry-After it sent.
 func (s *Source) request() (*oauth2.Token, time.Duration, error) {
+	tok, retry, err := s.requestOnce()
+	var re *oauth2.RetrieveError
+	if s.prover != nil && errors.As(err, &re) && re.ErrorCode == "use_dpop_nonce" && re.Response.Header.Get(dpop.NonceHeader) != "" {
+		// RFC 9449 §8: the server wants its nonce in the proof; once.
+		return s.requestOnce()
+	}
+	return tok, retry, err
+}
+
+func (s *Source) requestOnce() (*oauth2.Token, time.Duration, error) {
 	ctx, cancel := context.WithTimeout(s.ctx, s.o.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.tokenURL, strings.NewReader(s.form.Encode()))
@@ -48,7 +58,7 @@ func (s *Source) request() (*oauth2.Token, time.Duration, error) {
 	req.Header.Set("Accept", "application/json")
 	s.auth(req)
 	if s.prover != nil {
-		proof, err := s.prover.Proof(http.MethodPost, s.tokenURL, "", "")
+		proof, err := s.prover.Proof(http.MethodPost, s.tokenURL, "", s.dpopNonce())
 		if err != nil {
 			return nil, 0, fmt.Errorf("tokensource: %w", err)
 		}
@@ -61,6 +71,9 @@ func (s *Source) request() (*oauth2.Token, time.Duration, error) {
 		return nil, 0, fmt.Errorf("tokensource: %w", err)
 	}
 	defer resp.Body.Close()
+	if n := resp.Header.Get(dpop.NonceHeader); n != "" && s.prover != nil {
+		s.nonce.Store(&n) // §8.2: the newest nonce, for the next proof
+	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	if err != nil {
 		return nil, 0, fmt.Errorf("tokensource: reading the token response: %w", err)

@@ -19,6 +19,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -43,8 +44,10 @@ type Source struct {
 	auth func(*http.Request)
 	// wantIssued is the issued_token_type a token exchange must return.
 	wantIssued string
-	// prover signs DPoP proofs when Options.DPoPKey is set.
+	// prover signs DPoP proofs when Options.DPoPKey is set; nonce holds
+	// the token endpoint's latest DPoP-Nonce, if it sent one.
 	prover *dpop.Prover
+	nonce  atomic.Pointer[string]
 
 	flight singleflight.Group
 

@@ -19,6 +19,14 @@ func newProver(o Options) (*dpop.Prover, error) {
 	return p, nil
 }
 
+// dpopNonce is the token endpoint's latest nonce, "" if none.
+func (s *Source) dpopNonce() string {
+	if n := s.nonce.Load(); n != nil {
+		return *n
+	}
+	return ""
+}
+
 // tokenType is the type of the tokens s gets.
 func (s *Source) tokenType() string {
 	if s.prover != nil {
