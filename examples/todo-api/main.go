@@ -24,6 +24,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/tollgate/tollgate/clients/bearer"
 	"github.com/tollgate/tollgate/clients/verify"
 )
 
@@ -69,7 +70,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("listening on %s (TODO_ADDR): %w", addr, err)
 	}
 	srv := &http.Server{
-		Handler:           newAPI(v).handler(),
+		Handler:           newAPI(v, authOptions(getenv)...).handler(),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      10 * time.Second,
@@ -91,6 +92,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err
+	}
+	return nil
+}
+
+// authOptions reads TODO_EXTERNAL_URL: the scheme and host callers use
+// when the API runs behind a proxy, which DPoP proofs name (htu).
+// Without it the URL comes from each request. Bearer and DPoP-bound
+// tokens are both accepted either way.
+func authOptions(getenv func(string) string) []bearer.Option {
+	if u := getenv("TODO_EXTERNAL_URL"); u != "" {
+		return []bearer.Option{bearer.WithExternalURL(u)}
 	}
 	return nil
 }

@@ -23,13 +23,16 @@ type todo struct {
 // api holds the todos in memory.
 type api struct {
 	v *verify.Verifier
+	// auth configures bearer.Authenticate (the external URL DPoP proofs
+	// name, behind a proxy).
+	auth []bearer.Option
 
 	mu    sync.Mutex
 	next  int
 	todos []todo
 }
 
-func newAPI(v *verify.Verifier) *api { return &api{v: v, next: 1} }
+func newAPI(v *verify.Verifier, auth ...bearer.Option) *api { return &api{v: v, auth: auth, next: 1} }
 
 // handler lists every route and what it needs; Authenticate, around them
 // all, puts the token's principal in the request context.
@@ -43,7 +46,7 @@ func (a *api) handler() http.Handler {
 	mux.Handle("DELETE /todos/{id}", bearer.RequireRoles("admin")(http.HandlerFunc(a.remove)))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	mux.HandleFunc("GET /readyz", a.ready)
-	return bearer.Authenticate(a.v)(mux)
+	return bearer.Authenticate(a.v, a.auth...)(mux)
 }
 
 func (a *api) list(w http.ResponseWriter, _ *http.Request) {
