@@ -52,6 +52,10 @@ type block struct {
 	arg  string // the skip reason, or the server's readiness URL
 }
 
+// silentFailure matches what bash and coreutils print for a failure that
+// set -e misses.
+var silentFailure = regexp.MustCompile(`command not found|No such file or directory|unbound variable`)
+
 var markRE = regexp.MustCompile(`^<!--\s*docs-test:\s*(skip|repo|server)\b\s*(.*?)\s*-->$`)
 
 // parse returns the sh blocks of a Markdown document.
@@ -301,6 +305,11 @@ func (h *harness) runDocument(t *testing.T, doc string, blocks []block) {
 		stdout, stderr, err := runBlock(t, cwd, env, script)
 		if err != nil {
 			t.Fatalf("%s: %v\n--- block\n%s--- stdout\n%s--- stderr\n%s", where, err, text, stdout, stderr)
+		}
+		// A failure inside $(…) of an export or eval does not stop bash;
+		// what it says on stderr does show.
+		if m := silentFailure.FindString(stderr); m != "" {
+			t.Fatalf("%s: %q on stderr\n--- block\n%s--- stdout\n%s--- stderr\n%s", where, m, text, stdout, stderr)
 		}
 		if e, bad := contradicts(stdout, expectations(text)); bad {
 			t.Fatalf("%s: output contradicts `# → %s`\n--- block\n%s--- stdout\n%s--- stderr\n%s", where, e, text, stdout, stderr)
