@@ -248,7 +248,7 @@ func randHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-func deleteRedisPrefix(t *testing.T, rawURL, prefix string) {
+func deleteRedisPrefix(t testing.TB, rawURL, prefix string) {
 	opt, err := redis.ParseURL(rawURL)
 	if err != nil {
 		return
