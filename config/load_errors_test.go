@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -188,5 +190,35 @@ func TestLogValueCoversEverySetting(t *testing.T) {
 		if at == nil {
 			t.Errorf("the logged configuration lacks %s", b.key)
 		}
+	}
+}
+
+// TestConfigurationDocErrorExample: the error example in
+// docs/CONFIGURATION.md is what Load says about its file and variable.
+func TestConfigurationDocErrorExample(t *testing.T) {
+	t.Parallel()
+	doc, err := os.ReadFile(filepath.Join("..", "docs", "CONFIGURATION.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, _ := strings.Cut(string(doc), "## Errors")
+	var blocks []string
+	for rest := section; len(blocks) < 2; {
+		var ok bool
+		if _, rest, ok = strings.Cut(rest, "```text\n"); !ok {
+			t.Fatal("the Errors section lacks its two text blocks: the file and the output")
+		}
+		var block string
+		block, rest, _ = strings.Cut(rest, "```")
+		blocks = append(blocks, block)
+	}
+	path := writeFile(t, blocks[0])
+	_, err = Load(path, envMap(map[string]string{"TOLLGATE_RATE_LIMIT_IP": "lots"}))
+	if err == nil {
+		t.Fatal("the documented file loads without a problem")
+	}
+	got := "tollgate: " + strings.ReplaceAll(err.Error(), path, "tollgate.yaml") + "\n"
+	if got != blocks[1] {
+		t.Errorf("docs/CONFIGURATION.md shows\n%s\nLoad says\n%s", blocks[1], got)
 	}
 }
