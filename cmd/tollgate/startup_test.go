@@ -17,6 +17,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
+	"github.com/tollgate/tollgate/store/redisstore/redistest"
 	"github.com/tollgate/tollgate/store/sqlstore/sqltest"
 )
 
@@ -324,5 +327,52 @@ func TestServeListsEveryBadVariable(t *testing.T) {
 		if !strings.HasPrefix(lines[i+1], name+"=") {
 			t.Errorf("line %d = %q, want %s first", i+2, lines[i+1], name)
 		}
+	}
+}
+
+// TestRedisRefusesLogin: a Redis user whose password is wrong is told to
+// check the password, not that Redis is down.
+func TestRedisRefusesLogin(t *testing.T) {
+	t.Parallel()
+	base, err := url.Parse(redistest.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt, err := redis.ParseURL(base.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := redis.NewClient(opt)
+	defer admin.Close()
+	user := "tgtest-" + randHex(6)
+	if err := admin.Do(t.Context(), "ACL", "SETUSER", user, "on", ">right-"+randHex(8), "~*", "+@all").Err(); err != nil {
+		t.Skipf("this Redis has no ACL users: %v", err)
+	}
+	t.Cleanup(func() { admin.Do(context.Background(), "ACL", "DELUSER", user) })
+	base.User = url.UserPassword(user, "wrong-"+randHex(8))
+	vars := embeddedVars(t)
+	vars["TOLLGATE_REDIS_URL"] = base.String()
+	_, err = startServe(t, vars)
+	want := "Redis at " + strings.Replace(base.String(), base.User.String(), user+":xxxxx", 1) + " refused the login (WRONGPASS"
+	if err == nil || !strings.HasPrefix(err.Error(), want) || !strings.HasSuffix(err.Error(), "; check the user and password in TOLLGATE_REDIS_URL") {
+		t.Errorf("error:\n%v\nwant it to start %q and say to check the password", err, want)
+	}
+}
+
+// TestPostgresLacksDatabase: the server is up but the database named in
+// the URL is not there.
+func TestPostgresLacksDatabase(t *testing.T) {
+	t.Parallel()
+	base, _ := sqltest.PostgresURL(t)
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path, u.RawQuery = "/tgtest_absent_"+randHex(6), "sslmode=disable"
+	vars := map[string]string{"TOLLGATE_DATABASE_URL": u.String(), "TOLLGATE_MASTER_KEY": newMasterKey()}
+	err = run(context.Background(), []string{"migrate"}, func(k string) string { return vars[k] }, strings.NewReader(""), io.Discard, io.Discard)
+	if err == nil || !strings.HasPrefix(err.Error(), "PostgreSQL at "+u.Redacted()+" has no such database") ||
+		!strings.HasSuffix(err.Error(), "create it (createdb NAME) or correct the database name in TOLLGATE_DATABASE_URL") || strings.Contains(err.Error(), "\n") {
+		t.Errorf("error: %v", err)
 	}
 }
