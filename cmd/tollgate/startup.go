@@ -15,8 +15,8 @@ import (
 
 // The errors below turn a failure to start (to reach PostgreSQL or Redis, to
 // listen) into one line: what failed, the URL with its password redacted,
-// the cause in a few words and what to set instead. Drivers are told apart by the methods
-// their errors carry, so cmd imports neither.
+// the cause in a few words and what to set instead. Drivers are told apart
+// by the methods their errors carry, so cmd imports neither.
 
 // sqlState is implemented by PostgreSQL server errors (pgconn.PgError).
 type sqlState interface {
