@@ -1,7 +1,6 @@
 package config
 
 import (
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -121,23 +120,26 @@ func EnvDoc() []EnvVar {
 }
 
 // applyEnv sets every field whose variable is non-empty. An empty variable
-// counts as unset, because getenv cannot tell the two apart. All malformed
-// values are reported together.
-func (c *Config) applyEnv(getenv func(string) string) error {
+// counts as unset, because getenv cannot tell the two apart. It returns one
+// problem per malformed value.
+func (c *Config) applyEnv(getenv func(string) string) []error {
 	if getenv == nil {
 		return nil
 	}
 	var errs []error
 	for _, b := range bindings {
 		if v := getenv(b.env); v != "" {
-			errs = append(errs, b.set(c, v))
+			if err := b.set(c, v); err != nil {
+				errs = append(errs, err)
+			}
 		}
 	}
-	return errors.Join(errs...)
+	return errs
 }
 
-// set parses v into b's field. Only durations are parsed, so the value may be
-// quoted in the error: secrets are plain strings and never fail here.
+// set parses v into b's field. Only durations and numbers are parsed, so the
+// value may be quoted in the error: secrets are plain strings and never fail
+// here.
 func (b binding) set(c *Config, v string) error {
 	switch p := b.field(c).(type) {
 	case *string:
@@ -145,13 +147,13 @@ func (b binding) set(c *Config, v string) error {
 	case *time.Duration:
 		d, err := time.ParseDuration(v)
 		if err != nil {
-			return fmt.Errorf("%s=%q is not a duration: write a number and a unit, like 30s, 5m or 720h", b.env, v)
+			return fmt.Errorf("%s=%q is not a duration: %s", b.env, v, durationAdvice(v))
 		}
 		*p = d
 	case *int:
 		n, err := strconv.Atoi(v)
 		if err != nil {
-			return fmt.Errorf("%s=%q is not a whole number", b.env, v)
+			return fmt.Errorf("%s=%q is not a whole number: write one like 50", b.env, v)
 		}
 		*p = n
 	default:

@@ -3,52 +3,40 @@ package config
 import (
 	"errors"
 	"fmt"
-	"io"
-	"os"
-
-	"gopkg.in/yaml.v3"
 )
 
 // Load builds the configuration: the defaults, then the YAML file at path
 // ("" for none), then the TOLLGATE_* variables read through getenv (nil for
-// none), then the derived defaults (Issuer from Addr, audience from Issuer).
-// It fails on an unreadable file, an unknown YAML key, or a value that does
-// not parse, naming the key or variable; it does not Validate.
+// none), then the derived defaults (Issuer from Addr, audience from Issuer),
+// and validates the result. It reports every problem at once: the file's
+// (unknown keys, values that do not parse, each with its line), every
+// variable that does not parse, and Validate's, joined with errors.Join
+// under one "invalid configuration" line. When the file cannot be read or
+// is not YAML, Validate is skipped: it would judge a configuration without
+// the file's settings.
 func Load(path string, getenv func(string) string) (Config, error) {
 	c := defaults()
+	var problems []error
+	fileUnusable := false
 	if path != "" {
-		if err := c.readFile(path); err != nil {
-			return Config{}, err
-		}
+		problems, fileUnusable = c.readFile(path)
 	}
-	if err := c.applyEnv(getenv); err != nil {
-		return Config{}, err
-	}
+	problems = append(problems, c.applyEnv(getenv)...)
 	c.derive()
-	return c, nil
+	if !fileUnusable {
+		problems = append(problems, c.problems()...)
+	}
+	if len(problems) == 0 {
+		return c, nil
+	}
+	return Config{}, invalid(problems)
 }
 
-// readFile overlays the settings present in the YAML file onto c; keys the
-// file leaves out keep their current value.
-func (c *Config) readFile(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("config file: %w", err)
+// invalid heads the problems with their count, one problem per line.
+func invalid(problems []error) error {
+	noun := "problems"
+	if len(problems) == 1 {
+		noun = "problem"
 	}
-	defer f.Close()
-
-	dec := yaml.NewDecoder(f)
-	// A misspelt key would otherwise be silently ignored.
-	dec.KnownFields(true)
-	switch err := dec.Decode(c); {
-	case errors.Is(err, io.EOF):
-		return nil // an empty file sets nothing
-	case err != nil:
-		return fmt.Errorf("config file %s: %w", path, err)
-	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
-		return fmt.Errorf("config file %s: holds more than one YAML document; keep a single one", path)
-	}
-	return nil
+	return fmt.Errorf("invalid configuration, %d %s:\n%w", len(problems), noun, errors.Join(problems...))
 }

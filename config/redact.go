@@ -15,16 +15,16 @@ const (
 	redactedPassword = "xxxxx"
 )
 
-// LogValue implements slog.LogValuer: every setting, with the master key and
-// the passwords inside the database and Redis URLs redacted, durations
-// written like 5m.
+// LogValue implements slog.LogValuer: every setting under its YAML key, with
+// the master key and the passwords inside the database and Redis URLs
+// redacted, durations written like 5m.
 func (c Config) LogValue() slog.Value {
 	dur := func(k string, d time.Duration) slog.Attr { return slog.String(k, formatDuration(d)) }
 	return slog.GroupValue(
 		slog.String("addr", c.Addr),
 		slog.String("issuer", c.Issuer),
 		slog.Group("database", slog.String("url", redactURL(c.Database.URL))),
-		slog.Group("redis", slog.String("url", redactURL(c.Redis.URL)), slog.String("prefix", c.Redis.Prefix)),
+		slog.Group("redis", slog.String("url", redactURL(c.Redis.URL)), slog.String("prefix", c.Redis.Prefix), slog.String("mode", c.Redis.Mode)),
 		slog.String("master_key", redactSecret(c.MasterKey)),
 		slog.String("master_key_file", c.MasterKeyFile),
 		slog.Group("tokens",
@@ -44,6 +44,19 @@ func (c Config) LogValue() slog.Value {
 			dur("read_timeout", c.Server.ReadTimeout),
 			dur("write_timeout", c.Server.WriteTimeout),
 			dur("idle_timeout", c.Server.IdleTimeout),
+			slog.String("trusted_proxies", c.Server.TrustedProxies),
+			slog.String("metrics_addr", c.Server.MetricsAddr),
+			slog.String("tracing", c.Server.Tracing),
+		),
+		slog.Group("limits",
+			slog.Int("client_rate", c.Limits.ClientRate),
+			slog.Int("ip_rate", c.Limits.IPRate),
+			slog.Int("revocation_rate", c.Limits.RevocationRate),
+			slog.Int("streams_per_client", c.Limits.StreamsPerClient),
+			slog.Int("streams", c.Limits.Streams),
+			slog.Int("login_rate", c.Limits.LoginRate),
+			dur("login_queue_timeout", c.Limits.LoginQueueTimeout),
+			slog.Int("api_keys_per_owner", c.Limits.APIKeysPerOwner),
 		),
 	)
 }
@@ -64,6 +77,12 @@ func redactSecret(s string) string {
 		return ""
 	}
 	return redactedValue
+}
+
+// RedactURL returns a database or Redis URL fit to print: its password
+// replaced by xxxxx, or the whole URL hidden when it does not parse.
+func RedactURL(raw string) string {
+	return redactURL(raw)
 }
 
 // redactURL hides the userinfo password and any query parameter whose name

@@ -15,6 +15,11 @@ import (
 // naming the YAML key and the variable and saying what to write instead. It
 // returns nil for a usable configuration, such as Default(). It does no I/O.
 func (c Config) Validate() error {
+	return errors.Join(c.problems()...)
+}
+
+// problems lists what Validate reports, one error per problem.
+func (c Config) problems() []error {
 	var errs []error
 	errs = append(errs, validateAddr(c.Addr)...)
 	errs = append(errs, validateIssuer(c.Issuer)...)
@@ -42,22 +47,46 @@ func (c Config) Validate() error {
 	if c.Limits.APIKeysPerOwner < 0 {
 		errs = append(errs, fmt.Errorf("limits.api_keys_per_owner (TOLLGATE_API_KEYS_PER_OWNER) must be 0 (no limit) or more"))
 	}
-	return errors.Join(errs...)
+	return errs
 }
 
+// validateAddr checks the listen address. Its advice names the issuer too:
+// the issuer defaults to http://ADDR, which is no URL for :PORT.
 func validateAddr(addr string) []error {
-	return validateAddrNamed("addr (TOLLGATE_ADDR)", addr)
+	if hostPort(addr) {
+		return nil
+	}
+	port := portOf(addr)
+	return []error{fmt.Errorf("addr (TOLLGATE_ADDR) %q is not HOST:PORT: write TOLLGATE_ADDR=127.0.0.1:%s to listen on this machine only, "+
+		"or TOLLGATE_ADDR=:%s with TOLLGATE_ISSUER=https://auth.example.com to listen on every interface "+
+		"(the issuer is the URL clients reach Tollgate at)", addr, port, port)}
 }
 
 func validateAddrNamed(label, addr string) []error {
+	if hostPort(addr) {
+		return nil
+	}
+	return []error{fmt.Errorf("%s %q is not HOST:PORT: write e.g. 127.0.0.1:9090, or :9090 for every interface", label, addr)}
+}
+
+// hostPort reports whether addr is HOST:PORT with a numeric port; HOST may
+// be empty (every interface).
+func hostPort(addr string) bool {
 	_, port, err := net.SplitHostPort(addr)
 	if err == nil {
 		_, err = strconv.ParseUint(port, 10, 16)
 	}
-	if err != nil {
-		return []error{fmt.Errorf("%s %q is not HOST:PORT: write e.g. 127.0.0.1:8080, or :8080 for every interface", label, addr)}
+	return err == nil
+}
+
+// portOf guesses the port the user meant in a malformed address: a bare
+// number ("8080"), or the number after the last colon; else 8080.
+func portOf(addr string) string {
+	p := addr[strings.LastIndex(addr, ":")+1:]
+	if _, err := strconv.ParseUint(p, 10, 16); err == nil {
+		return p
 	}
-	return nil
+	return "8080"
 }
 
 // validateIssuer applies RFC 8414 §2 (an issuer has no query or fragment)
@@ -73,7 +102,7 @@ func validateIssuer(issuer string) []error {
 	}
 	var errs []error
 	if ip, err := netip.ParseAddr(u.Hostname()); u.Hostname() == "" || (err == nil && ip.IsUnspecified()) {
-		errs = append(errs, fmt.Errorf("%s %q names no host clients can reach: set it to the public URL, %s (it defaults to http://ADDR, which only works when addr names a host)", label, issuer, example))
+		errs = append(errs, fmt.Errorf("%s %q names no host clients can reach: set it to the public URL, e.g. TOLLGATE_ISSUER=https://auth.example.com (it defaults to http://ADDR, which only works when addr names a host)", label, issuer))
 	}
 	if u.User != nil {
 		errs = append(errs, fmt.Errorf("%s must not contain user info: remove the part before @", label))

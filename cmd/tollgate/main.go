@@ -9,6 +9,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/redis/go-redis/v9"
 )
 
 func main() {
@@ -24,6 +26,9 @@ func main() {
 // run is the whole program; tests call it with their own arguments,
 // environment and streams.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	// go-redis writes to the process's stderr by default, around our
+	// streams; serve hands it the process logger instead.
+	redis.SetLogger(goRedisLog{})
 	root := newRoot(&env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr})
 	root.SetArgs(args)
 	root.SetIn(stdin)

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 	"go.opentelemetry.io/otel/trace"
 
@@ -36,7 +37,9 @@ See docs/CONFIGURATION.md for every setting.`,
 				return err
 			}
 			defer stopTracing(context.WithoutCancel(cmd.Context()))
-			return serve(cmd.Context(), cfg, e.logger(cfg), tp, nil)
+			log := e.logger(cfg)
+			redis.SetLogger(goRedisLog{log: log})
+			return serve(cmd.Context(), cfg, log, tp, nil)
 		},
 	}
 }
@@ -45,6 +48,9 @@ See docs/CONFIGURATION.md for every setting.`,
 // requests within the shutdown timeout. If ready is not nil it receives the
 // listening address once the server accepts connections.
 func serve(ctx context.Context, cfg config.Config, log *slog.Logger, tp trace.TracerProvider, ready chan<- string) error {
+	// Every setting in effect, secrets redacted by Config.LogValue, before
+	// anything can fail.
+	log.LogAttrs(ctx, slog.LevelInfo, "configuration", slog.Any("config", cfg))
 	svc, err := newService(ctx, cfg, log, tp)
 	if err != nil {
 		return err
@@ -53,7 +59,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, tp trace.Tr
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
-		return fmt.Errorf("listening on %s (TOLLGATE_ADDR): %w", cfg.Addr, err)
+		return listenFailed(cfg, err)
 	}
 	srv := newHTTPServer(cfg, svc.handler, log)
 	srv.RegisterOnShutdown(svc.startDraining)

@@ -51,6 +51,11 @@ type stores struct {
 func openSQL(ctx context.Context, cfg config.Config, log *slog.Logger, migrate bool) (*sqlstore.Store, error) {
 	sq, err := sqlstore.Open(ctx, cfg.Database.URL, sqlstore.Options{Logger: log})
 	if err != nil {
+		if !cfg.Embedded() {
+			if clear := databaseUnreachable(cfg.Database.URL, err); clear != nil {
+				return nil, clear
+			}
+		}
 		return nil, fmt.Errorf("opening the database (TOLLGATE_DATABASE_URL): %w", err)
 	}
 	if migrate || cfg.Embedded() {
@@ -89,6 +94,9 @@ func openStores(ctx context.Context, cfg config.Config, log *slog.Logger) (*stor
 		rs, err := redisstore.Open(ctx, cfg.Redis.URL, redisstore.Options{Prefix: cfg.Redis.Prefix, Mode: cfg.Redis.Mode, Logger: log})
 		if err != nil {
 			sq.Close()
+			if clear := redisUnreachable(cfg.Redis.URL, err); clear != nil {
+				return nil, clear
+			}
 			return nil, fmt.Errorf("connecting to Redis (TOLLGATE_REDIS_URL): %w", err)
 		}
 		s.redis, s.refresh, s.revocations = rs, rs, rs
