@@ -80,6 +80,9 @@ type Tokens struct {
 	// discovery document advertises in scopes_supported. Empty (the
 	// default) omits the field: the clients' scopes are not published.
 	PublicScopes string `yaml:"public_scopes"`
+	// DPoPNonce is "required" to make the token endpoint demand a nonce of
+	// its own in every DPoP proof (RFC 9449 §8), or "off" (the default).
+	DPoPNonce string `yaml:"dpop_nonce"`
 }
 
 // PublicScopeList returns PublicScopes split into scope values.
@@ -169,6 +172,7 @@ func defaults() Config {
 			SigningAlgorithm: "EdDSA",
 			ClockSkew:        30 * time.Second,
 			KeyPrePublish:    10 * time.Minute,
+			DPoPNonce:        "off",
 		},
 		Log:    Log{Level: "info", Format: "json"},
 		Limits: Limits{RevocationRate: 50, StreamsPerClient: 100, Streams: 2000, LoginRate: 10, LoginQueueTimeout: 2 * time.Second, APIKeysPerOwner: 100},

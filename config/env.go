@@ -66,6 +66,8 @@ var bindings = []binding{
 		func(c *Config) any { return &c.Tokens.KeyPrePublish }},
 	{"TOLLGATE_PUBLIC_SCOPES", "tokens.public_scopes", "space-separated scopes the discovery document advertises in scopes_supported; empty omits the field", "",
 		func(c *Config) any { return &c.Tokens.PublicScopes }},
+	{"TOLLGATE_DPOP_NONCE", "tokens.dpop_nonce", "off, or required: DPoP proofs at the token endpoint must carry a nonce it hands out (RFC 9449 §8), which limits a proof made in advance to about a minute", "",
+		func(c *Config) any { return &c.Tokens.DPoPNonce }},
 	{"TOLLGATE_LOG_LEVEL", "log.level", "debug, info, warn or error", "",
 		func(c *Config) any { return &c.Log.Level }},
 	{"TOLLGATE_LOG_FORMAT", "log.format", "json or text", "",

@@ -36,6 +36,7 @@ func (c Config) LogValue() slog.Value {
 			dur("refresh_reuse_grace", c.Tokens.RefreshReuseGrace),
 			dur("key_prepublish", c.Tokens.KeyPrePublish),
 			slog.String("public_scopes", c.Tokens.PublicScopes),
+			slog.String("dpop_nonce", c.Tokens.DPoPNonce),
 		),
 		slog.Group("log", slog.String("level", c.Log.Level), slog.String("format", c.Log.Format)),
 		slog.Group("server",

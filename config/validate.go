@@ -190,6 +190,9 @@ func validateTokens(t Tokens) []error {
 	// A long grace would let a stolen refresh token be replayed unnoticed.
 	errs = append(errs, checkRange("tokens.refresh_reuse_grace (TOLLGATE_REFRESH_REUSE_GRACE)", t.RefreshReuseGrace, 0, time.Minute)...)
 	errs = append(errs, checkRange("tokens.key_prepublish (TOLLGATE_KEY_PREPUBLISH)", t.KeyPrePublish, time.Minute, 24*time.Hour)...)
+	if t.DPoPNonce != "off" && t.DPoPNonce != "required" {
+		errs = append(errs, fmt.Errorf("tokens.dpop_nonce (TOLLGATE_DPOP_NONCE) %q is not a choice: write off or required", t.DPoPNonce))
+	}
 	for _, s := range t.PublicScopeList() {
 		if !scopeToken(s) {
 			errs = append(errs, fmt.Errorf("tokens.public_scopes (TOLLGATE_PUBLIC_SCOPES) holds %q, not a scope: separate scopes with spaces; each may hold printable ASCII other than '\"' and '\\' (RFC 6749 §3.3)", s))

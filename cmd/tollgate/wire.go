@@ -255,6 +255,7 @@ func newService(ctx context.Context, cfg config.Config, log *slog.Logger, tp tra
 	h := server.New(server.Deps{
 		Issuer:       cfg.Issuer,
 		PublicScopes: cfg.Tokens.PublicScopeList(),
+		DPoPNonceKey: dpopNonceKey(cfg, master),
 		Tokens:       engine,
 		Auth:         engine,
 		Keys:         km,
@@ -380,4 +381,13 @@ func revocationRate(perSecond int) int {
 		return -1
 	}
 	return perSecond
+}
+
+// dpopNonceKey is the key of the token endpoint's DPoP nonces, the same on
+// every node; nil when nonces are off.
+func dpopNonceKey(cfg config.Config, master []byte) []byte {
+	if cfg.Tokens.DPoPNonce != "required" {
+		return nil
+	}
+	return keys.Derive(master, keys.PurposeDPoPNonce)
 }

@@ -27,6 +27,7 @@ const MasterKeySize = 32
 const (
 	PurposeClientSecretPepper = "client-secret-pepper"
 	PurposeSigningKeySeal     = "signing-key-seal"
+	PurposeDPoPNonce          = "dpop-nonce"
 )
 
 const masterKeyHint = "TOLLGATE_MASTER_KEY must be 32 bytes in base64; generate one with: openssl rand -base64 32"
