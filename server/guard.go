@@ -146,11 +146,12 @@ func (g *guard) succeeded(ctx context.Context, a attempt) {
 // nothing about the client's secret, and counting it against the client
 // would let guesses at made-up usernames through one web client lock every
 // user of that client out. On token exchange it blames the API key, which
-// is budgeted by address only.
+// is budgeted by address only. A disabled client proved its secret: no
+// failure.
 func blamed(a attempt, err error, grantType string) (attempt, bool) {
 	oe, ok := err.(*oauth.Error)
 	switch {
-	case !ok:
+	case !ok, errors.Is(err, grant.ErrClientDisabled):
 		return attempt{}, false
 	case oe.Code == oauth.InvalidClient:
 		return attempt{ip: a.ip, clientID: a.clientID}, true

@@ -35,6 +35,8 @@ type AuditFilter struct {
 	Target string
 	// Action, when set, keeps entries whose Action is exactly it.
 	Action string
+	// Since, when not zero, keeps entries whose At is at or after it.
+	Since time.Time
 }
 
 // AuditStore keeps the audit log, an append-only list of changes. Every

@@ -36,6 +36,9 @@ type Client struct {
 	// RateLimit caps the client's token requests per second; zero means
 	// the server's per-client limit (if any).
 	RateLimit int
+	// Disabled refuses the client at every endpoint (invalid_client) and
+	// its API keys at exchange, until it is enabled again.
+	Disabled  bool
 	CreatedAt time.Time
 	UpdatedAt time.Time // TokensRevokedAt, when set, revokes every token of this subject
 	// issued at or before it; refresh-token families started by then die.

@@ -16,7 +16,7 @@ import (
 
 func apikeyCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{Use: "apikey", Short: "Manage API keys, which their owners exchange for access tokens"}
-	cmd.AddCommand(apikeyCreateCmd(e), apikeyListCmd(e), apikeyRevokeCmd(e))
+	cmd.AddCommand(apikeyCreateCmd(e), apikeyListCmd(e), apikeyShowCmd(e), apikeyRevokeCmd(e))
 	return cmd
 }
 

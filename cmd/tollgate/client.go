@@ -13,7 +13,7 @@ import (
 
 func clientCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{Use: "client", Short: "Manage OAuth clients (in the configured database, or a server's admin API with --server)"}
-	cmd.AddCommand(clientCreateCmd(e), clientListCmd(e), clientShowCmd(e), clientDeleteCmd(e))
+	cmd.AddCommand(clientCreateCmd(e), clientListCmd(e), clientShowCmd(e), clientUpdateCmd(e), clientRotateSecretCmd(e), clientRevokeTokensCmd(e), clientDeleteCmd(e))
 	return cmd
 }
 
@@ -112,6 +112,7 @@ func clientShowCmd(e *env) *cobra.Command {
 				{"default_scope", orDash(v.DefaultScope)}, {"audience", orDash(strings.Join(v.Audience, ","))},
 				{"roles", orDash(strings.Join(v.Roles, ","))},
 				{"access_token_ttl", ttlText(v.AccessTokenTTL)}, {"refresh_token_ttl", ttlText(v.RefreshTokenTTL)},
+				{"rate_limit", rateText(v.RateLimit)}, {"disabled", fmt.Sprint(v.Disabled)},
 				{"created_at", v.CreatedAt.Format(time.RFC3339)},
 			})
 		}),
@@ -141,6 +142,14 @@ func ttlText(seconds int64) string {
 		return "server default"
 	}
 	return (time.Duration(seconds) * time.Second).String()
+}
+
+// rateText shows a client's rate limit, 0 being the server's.
+func rateText(perSecond int) string {
+	if perSecond == 0 {
+		return "server default"
+	}
+	return fmt.Sprintf("%d/s", perSecond)
 }
 
 // nonNilSlice makes an empty listing print as [] rather than null.

@@ -31,6 +31,7 @@ type ops interface {
 	revokeUserTokens(ctx context.Context, id string) (time.Time, error)
 	signingKeys(ctx context.Context) ([]keyView, error)
 	rotateSigningKey(ctx context.Context) (keyView, error)
+	changeOps
 	Close() error
 }
 

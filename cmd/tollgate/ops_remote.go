@@ -68,6 +68,10 @@ func (r remote) do(ctx context.Context, method, path string, in, out any) error 
 	}
 	res, err := r.hc.Do(req)
 	if err != nil {
+		var re *oauth2.RetrieveError
+		if errors.As(err, &re) {
+			return adminCredentialsError(re)
+		}
 		return fmt.Errorf("calling the admin API: %w", err)
 	}
 	defer res.Body.Close()
@@ -93,6 +97,22 @@ func (r remote) do(ctx context.Context, method, path string, in, out any) error 
 		return nil
 	}
 	return json.Unmarshal(raw, out)
+}
+
+// adminCredentialsError explains why the server gave no admin token.
+func adminCredentialsError(re *oauth2.RetrieveError) error {
+	why := re.ErrorCode
+	if re.ErrorDescription != "" {
+		why += ": " + re.ErrorDescription
+	}
+	if why == "" && re.Response != nil {
+		why = fmt.Sprintf("HTTP %d", re.Response.StatusCode)
+	}
+	fix := "check TOLLGATE_ADMIN_CLIENT_ID and TOLLGATE_ADMIN_CLIENT_SECRET: they must be the client_id and the current secret of a client with the " + admin.ScopeAdmin + " scope"
+	if re.ErrorCode == "invalid_scope" {
+		fix = "the client in TOLLGATE_ADMIN_CLIENT_ID lacks the " + admin.ScopeAdmin + " scope; use an admin client, or give it the scope (tollgate client update CLIENT_ID --scopes \"" + admin.ScopeAdmin + " …\")"
+	}
+	return fmt.Errorf("the server refused the admin credentials (%s); %s (on the server's database: tollgate client create --name admin --scopes %s)", why, fix, admin.ScopeAdmin)
 }
 
 // all pages through a listing.

@@ -26,10 +26,14 @@ func newRoot(e *env) *cobra.Command {
 		Short:         "Tollgate: OAuth2 tokens for machine clients and APIs",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       buildVersion(),
 	}
+	// --version prints what the version command prints.
+	root.SetVersionTemplate("tollgate {{.Version}}\n")
 	root.PersistentFlags().StringVar(&e.configPath, "config", "", "YAML configuration file (TOLLGATE_* variables override it)")
 	root.PersistentFlags().StringVar(&e.server, "server", "", "admin commands: use this server's admin API (credentials from TOLLGATE_ADMIN_CLIENT_ID and TOLLGATE_ADMIN_CLIENT_SECRET) instead of the database")
-	root.AddCommand(serveCmd(e), migrateCmd(e), clientCmd(e), userCmd(e), apikeyCmd(e), revokeCmd(e), keysCmd(e), versionCmd(e))
+	root.AddCommand(serveCmd(e), migrateCmd(e), clientCmd(e), userCmd(e), apikeyCmd(e), revokeCmd(e), keysCmd(e), versionCmd(e), auditCmd(e), tokenCmd(e))
+	refuseUnknownSubcommands(root)
 	return root
 }
 

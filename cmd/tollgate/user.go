@@ -15,7 +15,7 @@ import (
 
 func userCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{Use: "user", Short: "Manage users of the password grant (in the configured database, or a server's admin API with --server)"}
-	cmd.AddCommand(userCreateCmd(e), userListCmd(e), userDeleteCmd(e))
+	cmd.AddCommand(userCreateCmd(e), userListCmd(e), userShowCmd(e), userUpdateCmd(e), userSetPasswordCmd(e), userRevokeTokensCmd(e), userDeleteCmd(e))
 	return cmd
 }
 

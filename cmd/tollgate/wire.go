@@ -251,6 +251,7 @@ func newService(ctx context.Context, cfg config.Config, log *slog.Logger, tp tra
 	}
 	checks = append(checks, server.Check{Name: "revocations", Func: set.Ready})
 	met := metrics.New(set.Size, set.Synced, set.SyncAge)
+	met.RegisterBuildInfo(buildInfo())
 	draining := make(chan struct{})
 	h := server.New(server.Deps{
 		Issuer:       cfg.Issuer,

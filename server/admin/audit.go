@@ -22,7 +22,7 @@ type auditView struct {
 	After  json.RawMessage `json:"after,omitempty"`
 }
 
-// listAudit serves GET /audit[?target=…&action=…].
+// listAudit serves GET /audit[?target=…&action=…&since=RFC3339].
 func listAudit(d Deps) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		cursor, limit, ok := pageParams(c)
@@ -39,6 +39,14 @@ func listAudit(d Deps) gin.HandlerFunc {
 			after = n
 		}
 		f := store.AuditFilter{Target: c.Query("target"), Action: c.Query("action")}
+		if v := c.Query("since"); v != "" {
+			t, err := time.Parse(time.RFC3339Nano, v)
+			if err != nil {
+				badRequest(c, "since", "must be an RFC 3339 time, e.g. 2026-12-01T09:00:00Z")
+				return
+			}
+			f.Since = t
+		}
 		rows, err := d.Audit.ListAudit(c.Request.Context(), f, after, limit+1)
 		if err != nil {
 			fail(c, d.Logger, err)

@@ -25,6 +25,7 @@ type clientInput struct {
 	AccessTokenTTL          *int64    `json:"access_token_ttl"`
 	RefreshTokenTTL         *int64    `json:"refresh_token_ttl"`
 	RateLimit               *int      `json:"rate_limit"`
+	Disabled                *bool     `json:"disabled"`
 }
 
 // patch converts the input, checking what the registry cannot see.
@@ -33,7 +34,7 @@ func (in clientInput) patch() (registry.ClientPatch, *registry.ValidationError) 
 	if m := in.TokenEndpointAuthMethod; m != nil && *m != "client_secret_basic" && *m != "client_secret_post" {
 		v.Fields = append(v.Fields, registry.FieldError{Field: "token_endpoint_auth_method", Message: "must be client_secret_basic or client_secret_post (both are always accepted)"})
 	}
-	p := registry.ClientPatch{Name: in.ClientName, GrantTypes: in.GrantTypes, Audience: in.Audience, Roles: in.Roles, RateLimit: in.RateLimit}
+	p := registry.ClientPatch{Name: in.ClientName, GrantTypes: in.GrantTypes, Audience: in.Audience, Roles: in.Roles, RateLimit: in.RateLimit, Disabled: in.Disabled}
 	if in.Scope != nil {
 		s := strings.Fields(*in.Scope)
 		p.Scopes = &s
@@ -107,6 +108,9 @@ func applyPatch(s *registry.ClientSpec, p registry.ClientPatch) {
 	}
 	if p.RateLimit != nil {
 		s.RateLimit = *p.RateLimit
+	}
+	if p.Disabled != nil {
+		s.Disabled = *p.Disabled
 	}
 }
 

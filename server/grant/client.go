@@ -16,9 +16,15 @@ import (
 
 var errClientAuth = oauth.New(oauth.InvalidClient, "client authentication failed: check the client_id and client_secret")
 
+// ErrClientDisabled is told only to a caller that proved the secret: it
+// reveals nothing to whoever merely guesses client IDs, and it is no
+// failed guess for the lockout budgets.
+var ErrClientDisabled = oauth.New(oauth.InvalidClient, "this client is disabled; an admin can enable it again (tollgate client update CLIENT_ID --enabled)")
+
 // Authenticate loads the client and checks its secret in constant time. An
 // unknown client costs the same hash work as a known one, so timing does
-// not reveal which client IDs exist.
+// not reveal which client IDs exist. A disabled client is invalid_client
+// (RFC 6749 §5.2) at every endpoint that authenticates clients.
 func (e *Engine) Authenticate(ctx context.Context, clientID, clientSecret string) (*store.Client, error) {
 	if clientID == "" {
 		return nil, oauth.New(oauth.InvalidClient, "client authentication is required: send client_id and client_secret with HTTP Basic or in the form body")
@@ -33,6 +39,9 @@ func (e *Engine) Authenticate(ctx context.Context, clientID, clientSecret string
 	}
 	if !e.verifySecret(c, clientSecret) {
 		return nil, errClientAuth
+	}
+	if c.Disabled {
+		return nil, ErrClientDisabled
 	}
 	return c, nil
 }

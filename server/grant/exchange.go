@@ -165,7 +165,7 @@ func (e *Engine) owner(ctx context.Context, k *store.APIKey) (keyOwner, error) {
 	switch k.OwnerKind {
 	case store.OwnerClient:
 		c, err := e.opts.Clients.GetClient(ctx, k.OwnerID)
-		if errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, store.ErrNotFound) || (err == nil && c.Disabled) {
 			return keyOwner{}, errBadAPIKey
 		}
 		if err != nil {
@@ -192,10 +192,10 @@ func (e *Engine) owner(ctx context.Context, k *store.APIKey) (keyOwner, error) {
 // users: the token is the app's (client_id, audience, lifetime), its
 // subject the app's user. Roles and scopes are the key's, as far as the
 // app still holds them; Tollgate's own scopes never reach a subject. The
-// key is useless once the app client is gone.
+// key is useless once the app client is gone or while it is disabled.
 func (e *Engine) subjectOwner(ctx context.Context, k *store.APIKey) (keyOwner, error) {
 	c, err := e.opts.Clients.GetClient(ctx, k.ClientID)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) || (err == nil && c.Disabled) {
 		return keyOwner{}, errBadAPIKey
 	}
 	if err != nil {

@@ -73,6 +73,25 @@ func New(revocationSize func() int, revocationSynced func() bool, syncAge func()
 	return m
 }
 
+// BuildInfo names the running binary, for tollgate_build_info.
+type BuildInfo struct {
+	Version   string
+	GoVersion string
+	// Revision is the VCS commit the binary was built from, "" if unknown.
+	Revision string
+}
+
+// RegisterBuildInfo adds the gauge tollgate_build_info, always 1, whose
+// labels say which build is running (the Prometheus convention for build
+// facts). Call it once.
+func (m *Metrics) RegisterBuildInfo(b BuildInfo) {
+	g := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "tollgate_build_info", Help: "Always 1; the labels name the running build: version, Go version and VCS revision.",
+	}, []string{"version", "go_version", "revision"})
+	g.WithLabelValues(b.Version, b.GoVersion, b.Revision).Set(1)
+	m.reg.MustRegister(g)
+}
+
 // Handler serves the metrics in the Prometheus text format.
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})

@@ -33,6 +33,8 @@ type ClientSpec struct {
 	RefreshTokenTTL time.Duration
 	// RateLimit is requests per second; 0 means the server's limit.
 	RateLimit int
+	// Disabled creates the client disabled: it gets no token until enabled.
+	Disabled bool
 }
 
 // CreateClient validates spec, generates the client's ID and secret, and
@@ -61,6 +63,7 @@ func (r *Registry) CreateClient(ctx context.Context, spec ClientSpec) (*store.Cl
 		AccessTokenTTL:  spec.AccessTokenTTL,
 		RefreshTokenTTL: spec.RefreshTokenTTL,
 		RateLimit:       spec.RateLimit,
+		Disabled:        spec.Disabled,
 		CreatedAt:       now,
 		UpdatedAt:       now,
 	}

@@ -19,6 +19,9 @@ type ClientPatch struct {
 	AccessTokenTTL  *time.Duration
 	RefreshTokenTTL *time.Duration
 	RateLimit       *int
+	// Disabled, when true, refuses the client everywhere and revokes every
+	// token it holds, as RevokeClientTokens does; false enables it again.
+	Disabled *bool
 }
 
 // Bounds of a secret rotation's overlap.
@@ -28,6 +31,9 @@ const (
 )
 
 // UpdateClient applies p to the client, validating the result as a whole.
+// Disabling a client also revokes every token issued to it until now (its
+// access tokens leave introspection, its refresh families die); enabling
+// it again lets it get new tokens, never the revoked ones back.
 func (r *Registry) UpdateClient(ctx context.Context, id string, p ClientPatch) (*store.Client, error) {
 	ctx, done := r.begin(ctx)
 	defer done()
@@ -56,12 +62,27 @@ func (r *Registry) UpdateClient(ctx context.Context, id string, p ClientPatch) (
 	c.Name, c.GrantTypes, c.Scopes, c.DefaultScopes = spec.Name, spec.GrantTypes, spec.Scopes, spec.DefaultScopes
 	c.Audience, c.Roles, c.AccessTokenTTL, c.RefreshTokenTTL = spec.Audience, spec.Roles, spec.AccessTokenTTL, spec.RefreshTokenTTL
 	c.RateLimit = spec.RateLimit
-	c.UpdatedAt = r.now().UTC()
+	disabling := p.Disabled != nil && *p.Disabled && !c.Disabled
+	set(&c.Disabled, p.Disabled)
+	now := r.now().UTC()
+	c.UpdatedAt = now
+	if disabling {
+		c.TokensRevokedAt = now
+	}
 	if err := r.raiseClientMark(ctx, c); err != nil {
 		return nil, err
 	}
 	if err := r.clients.UpdateClient(ctx, c); err != nil {
 		return nil, conflict(err, "client_name", "client name "+spec.Name)
+	}
+	if disabling {
+		ttl, err := r.clientAccessTTL(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		if err := r.revokeSubject(ctx, store.SubjectClient+c.ID, now, ttl); err != nil {
+			return nil, err
+		}
 	}
 	return c, r.record(ctx, "client.update", target(store.SubjectClient, c.ID), before, ViewClient(c))
 }

@@ -22,7 +22,9 @@ type ClientView struct {
 	AccessTokenTTL          int64    `json:"access_token_ttl"`
 	RefreshTokenTTL         int64    `json:"refresh_token_ttl"`
 	// RateLimit is requests per second; 0 means the server's limit.
-	RateLimit int       `json:"rate_limit"`
+	RateLimit int `json:"rate_limit"`
+	// Disabled clients get invalid_client everywhere until enabled.
+	Disabled  bool      `json:"disabled"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 }
@@ -42,6 +44,7 @@ func ViewClient(c *store.Client) ClientView {
 		AccessTokenTTL:          int64(c.AccessTokenTTL / time.Second),
 		RefreshTokenTTL:         int64(c.RefreshTokenTTL / time.Second),
 		RateLimit:               c.RateLimit,
+		Disabled:                c.Disabled,
 		CreatedAt:               c.CreatedAt,
 		UpdatedAt:               c.UpdatedAt,
 	}

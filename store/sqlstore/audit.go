@@ -96,6 +96,9 @@ func (s *Store) ListAudit(ctx context.Context, filter store.AuditFilter, after i
 	if filter.Action != "" {
 		q = q.Where("action = ?", filter.Action)
 	}
+	if !filter.Since.IsZero() {
+		q = q.Where("occurred_at >= ?", dbTime(filter.Since))
+	}
 	if p := filter.Target; p != "" {
 		if !utf8.ValidString(p) {
 			return nil, errors.New("sqlstore: list audit: target filter is not valid UTF-8")

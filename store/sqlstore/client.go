@@ -27,6 +27,7 @@ type clientRow struct {
 	MaxAccessTokenTTLNs int64      `gorm:"column:max_access_token_ttl_ns"`
 	TokensRevokedAt     *time.Time `gorm:"column:tokens_revoked_at"`
 	RateLimit           int        `gorm:"column:rate_limit"`
+	Disabled            bool       `gorm:"column:disabled"`
 	CreatedAt           time.Time  `gorm:"column:created_at;autoCreateTime:false"`
 	UpdatedAt           time.Time  `gorm:"column:updated_at;autoUpdateTime:false"`
 }
@@ -50,6 +51,7 @@ func clientToRow(c *store.Client) clientRow {
 		MaxAccessTokenTTLNs: int64(c.MaxAccessTokenTTL),
 		TokensRevokedAt:     dbNullTime(c.TokensRevokedAt),
 		RateLimit:           c.RateLimit,
+		Disabled:            c.Disabled,
 		CreatedAt:           dbTime(c.CreatedAt),
 		UpdatedAt:           dbTime(c.UpdatedAt),
 	}
@@ -73,6 +75,7 @@ func (r *clientRow) toClient() (*store.Client, error) {
 		MaxAccessTokenTTL:   time.Duration(r.MaxAccessTokenTTLNs),
 		TokensRevokedAt:     fromDBNullTime(r.TokensRevokedAt),
 		RateLimit:           r.RateLimit,
+		Disabled:            r.Disabled,
 		CreatedAt:           fromDBTime(r.CreatedAt),
 		UpdatedAt:           fromDBTime(r.UpdatedAt),
 	}
@@ -146,6 +149,7 @@ func (s *Store) UpdateClient(ctx context.Context, c *store.Client) error {
 		"updated_at":        row.UpdatedAt,
 		"tokens_revoked_at": row.TokensRevokedAt,
 		"rate_limit":        row.RateLimit,
+		"disabled":          row.Disabled,
 	}
 	return s.writeChange(ctx, "update client", store.ChangeClient, row.ID, func(tx *gorm.DB) error {
 		return updateByID(tx, &clientRow{}, row.ID, fields)

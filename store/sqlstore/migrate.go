@@ -31,6 +31,7 @@ func migrations() []*gormigrate.Migration {
 		migrationRevocationsKey(),
 		migrationAPIKeySubjects(),
 		migrationChangeLog(),
+		migrationClientDisabled(),
 	}
 }
 

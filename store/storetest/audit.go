@@ -27,6 +27,7 @@ func RunAudit(t *testing.T, open func(t *testing.T) store.AuditStore) {
 		{"FilterByTargetPrefix", auditFilterTarget},
 		{"FilterByAction", auditFilterAction},
 		{"FilterBothPages", auditFilterBoth},
+		{"FilterSince", auditFilterSince},
 		{"ConcurrentAppendsDistinctIDs", auditConcurrent},
 		{"ConcurrentWritersNoGap", auditNoGap},
 	}
@@ -257,6 +258,39 @@ func auditFilterAction(t *testing.T, s store.AuditStore) {
 	}
 	if got := auditAll(t, s, store.AuditFilter{Action: "client."}, 0, 10); len(got) != 0 {
 		t.Errorf("action is matched exactly, but client. listed %d entries", len(got))
+	}
+}
+
+// auditFilterSince keeps entries at or after Since, to the microsecond,
+// whatever the fraction of a second, combined with the other filters.
+func auditFilterSince(t *testing.T, s store.AuditStore) {
+	base := fixtureTime(0)
+	offsets := []time.Duration{-time.Hour, -time.Microsecond, 0, time.Microsecond, 500 * time.Millisecond, time.Second + 123456*time.Microsecond, 48 * time.Hour}
+	var ids []int64
+	for i, d := range offsets {
+		e := auditFull(fmt.Sprintf("client:c%d", i))
+		e.At = base.Add(d)
+		if i == 5 {
+			e.Action = "client.delete"
+		}
+		auditAppend(t, s, e)
+		ids = append(ids, e.ID)
+	}
+	idsOf := func(es []store.AuditEntry) []int64 {
+		var out []int64
+		for _, e := range es {
+			out = append(out, e.ID)
+		}
+		return out
+	}
+	if got := idsOf(auditAll(t, s, store.AuditFilter{Since: base}, 0, 2)); !slices.Equal(got, ids[2:]) {
+		t.Errorf("since the base time listed %v, want %v", got, ids[2:])
+	}
+	if got := idsOf(auditAll(t, s, store.AuditFilter{Since: base.Add(time.Second), Action: "client.update"}, 0, 10)); !slices.Equal(got, ids[6:]) {
+		t.Errorf("since base+1s, action client.update listed %v, want %v", got, ids[6:])
+	}
+	if got := auditAll(t, s, store.AuditFilter{Since: base.Add(49 * time.Hour)}, 0, 10); len(got) != 0 {
+		t.Errorf("since after every entry listed %d entries", len(got))
 	}
 }
 

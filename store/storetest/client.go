@@ -27,6 +27,7 @@ func RunClients(t *testing.T, open func(t *testing.T) store.ClientStore) {
 		{"UpdateReplacesAllButIDAndCreatedAt", clientUpdate},
 		{"UpdateToTakenNameConflict", clientUpdateTakenName},
 		{"UpdateNeverLowersMaxAccessTokenTTL", clientMaxAccessTTL},
+		{"UpdateDisablesAndEnables", clientDisable},
 		{"DeleteThenGetNotFound", clientDelete},
 		{"ListPagesInIDOrder", clientList},
 		{"ConcurrentCreateSameNameOneWins", clientConcurrentName},
@@ -58,6 +59,7 @@ func clientFull(t *testing.T, id, name string) *store.Client {
 		MaxAccessTokenTTL:   2*time.Hour + 1500*time.Millisecond,
 		TokensRevokedAt:     fixtureTime(30 * time.Minute),
 		RateLimit:           250,
+		Disabled:            true,
 		CreatedAt:           fixtureTime(0),
 		UpdatedAt:           fixtureTime(time.Hour),
 	}
@@ -80,6 +82,7 @@ func clientCompare(t *testing.T, what string, want, got *store.Client, createdAt
 	d.time("PrevSecretExpiresAt", want.PrevSecretExpiresAt, got.PrevSecretExpiresAt)
 	d.time("TokensRevokedAt", want.TokensRevokedAt, got.TokensRevokedAt)
 	d.value("RateLimit", want.RateLimit, got.RateLimit)
+	d.value("Disabled", want.Disabled, got.Disabled)
 	d.strings("GrantTypes", want.GrantTypes, got.GrantTypes)
 	d.strings("Scopes", want.Scopes, got.Scopes)
 	d.strings("DefaultScopes", want.DefaultScopes, got.DefaultScopes)
@@ -227,6 +230,21 @@ func clientUpdate(t *testing.T, s store.ClientStore) {
 	got, err = s.GetClient(ctx, upd.ID)
 	fixtureNoErr(t, "get again", err)
 	clientCompare(t, "after clearing", upd, got, orig.CreatedAt)
+}
+
+// clientDisable: a new client is enabled; disabling and enabling again
+// are stored, every other field untouched.
+func clientDisable(t *testing.T, s store.ClientStore) {
+	ctx := t.Context()
+	c := clientMinimal(t, "client-1", "toggled")
+	fixtureNoErr(t, "create", s.CreateClient(ctx, c))
+	for _, disabled := range []bool{false, true, false} {
+		c.Disabled = disabled
+		fixtureNoErr(t, "update", s.UpdateClient(ctx, c))
+		got, err := s.GetClient(ctx, c.ID)
+		fixtureNoErr(t, "get", err)
+		clientCompare(t, fmt.Sprintf("after setting Disabled=%v", disabled), c, got, c.CreatedAt)
+	}
 }
 
 func clientUpdateTakenName(t *testing.T, s store.ClientStore) {
