@@ -38,7 +38,11 @@ type Client struct {
 	RateLimit int
 	// Disabled refuses the client at every endpoint (invalid_client) and
 	// its API keys at exchange, until it is enabled again.
-	Disabled  bool
+	Disabled bool
+	// DPoPBound requires a DPoP proof with every token request of the
+	// client (RFC 9449 §5.2, dpop_bound_access_tokens): its access tokens
+	// are all sender-constrained.
+	DPoPBound bool
 	CreatedAt time.Time
 	UpdatedAt time.Time // TokensRevokedAt, when set, revokes every token of this subject
 	// issued at or before it; refresh-token families started by then die.

@@ -67,6 +67,7 @@ func clientCreateCmd(e *env) *cobra.Command {
 	f.DurationVar(&spec.AccessTokenTTL, "access-token-ttl", 0, "access-token lifetime, e.g. 5m (default: the server's)")
 	f.DurationVar(&spec.RefreshTokenTTL, "refresh-token-ttl", 0, "refresh-token lifetime, e.g. 720h (default: the server's)")
 	f.IntVar(&spec.RateLimit, "rate-limit", 0, "token requests per second for this client (default: TOLLGATE_RATE_LIMIT_CLIENT, off unless set)")
+	f.BoolVar(&spec.DPoPBound, "dpop-bound", false, "require a DPoP proof (RFC 9449) with every token request: all its tokens are sender-constrained")
 	f.BoolVar(&asJSON, "json", false, "print JSON for scripts")
 	_ = cmd.MarkFlagRequired("name")
 	return cmd
@@ -113,6 +114,7 @@ func clientShowCmd(e *env) *cobra.Command {
 				{"roles", orDash(strings.Join(v.Roles, ","))},
 				{"access_token_ttl", ttlText(v.AccessTokenTTL)}, {"refresh_token_ttl", ttlText(v.RefreshTokenTTL)},
 				{"rate_limit", rateText(v.RateLimit)}, {"disabled", fmt.Sprint(v.Disabled)},
+				{"dpop_bound_access_tokens", fmt.Sprint(v.DPoPBound)},
 				{"created_at", v.CreatedAt.Format(time.RFC3339)},
 			})
 		}),

@@ -17,7 +17,7 @@ func clientUpdateCmd(e *env) *cobra.Command {
 		grantTypes, scopes, defaultScopes, audience, roles string
 		accessTTL, refreshTTL                              time.Duration
 		rateLimit                                          int
-		disabled, enabled, asJSON                          bool
+		disabled, enabled, dpopBound, asJSON               bool
 	)
 	cmd := &cobra.Command{
 		Use:   "update CLIENT_ID [flags]",
@@ -66,6 +66,9 @@ func clientUpdateCmd(e *env) *cobra.Command {
 			if disabled || enabled {
 				p.Disabled = &disabled
 			}
+			if f.Changed("dpop-bound") {
+				p.DPoPBound = &dpopBound
+			}
 			if p == (registry.ClientPatch{}) {
 				return errors.New("nothing to change: give at least one flag (see tollgate client update --help)")
 			}
@@ -97,6 +100,7 @@ func clientUpdateCmd(e *env) *cobra.Command {
 	f.IntVar(&rateLimit, "rate-limit", 0, "token requests per second for this client (0: the server's limit)")
 	f.BoolVar(&disabled, "disabled", false, "refuse the client everywhere and revoke its tokens")
 	f.BoolVar(&enabled, "enabled", false, "let a disabled client get tokens again")
+	f.BoolVar(&dpopBound, "dpop-bound", false, "require a DPoP proof with every token request (--dpop-bound=false: no longer)")
 	f.BoolVar(&asJSON, "json", false, "print JSON for scripts")
 	return cmd
 }

@@ -4,9 +4,12 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/json"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/tollgate/tollgate/clients/dpop"
 	"github.com/tollgate/tollgate/clients/tokensource"
@@ -67,6 +70,76 @@ func TestDPoPNonce(t *testing.T) {
 			}
 			if tok, err := src.Token(); err != nil || tok.TokenType != "DPoP" {
 				t.Fatalf("tokensource against a nonce-requiring server: %v, %v", tok, err)
+			}
+		})
+	}
+}
+
+// TestDPoPBoundClient: a client created with --dpop-bound
+// (dpop_bound_access_tokens, RFC 9449 §5.2) gets no token without a proof,
+// for client_credentials and for its API keys' exchange; with one it gets
+// bound tokens; `client update --dpop-bound=false` lifts the rule.
+func TestDPoPBoundClient(t *testing.T) {
+	for _, b := range backends {
+		t.Run(string(b), func(t *testing.T) {
+			e := newTestEnv(t, b)
+			e.start()
+			id, sec := e.newClient("--name", "strict", "--dpop-bound")
+			var k struct {
+				APIKey string `json:"api_key"`
+			}
+			if err := json.Unmarshal([]byte(e.mustCLI("", "apikey", "create", "--client", id, "--name", "cron", "--json")), &k); err != nil || k.APIKey == "" {
+				t.Fatalf("apikey create: %v", err)
+			}
+			key := k.APIKey
+			_, pk, _ := ed25519.GenerateKey(rand.Reader)
+			p, _ := dpop.NewProver(pk, nil)
+			tokenURL := e.vars["TOLLGATE_ISSUER"] + "/oauth2/token"
+			withProof := func(h http.Header) http.Header {
+				proof, err := p.Proof(http.MethodPost, tokenURL, "", "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if h == nil {
+					h = http.Header{}
+				}
+				h.Set("DPoP", proof)
+				return h
+			}
+			cc := url.Values{"grant_type": {"client_credentials"}}
+			exchange := url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:token-exchange"},
+				"subject_token": {key}, "subject_token_type": {"urn:tollgate:params:oauth:token-type:api_key"}}
+			for name, r := range map[string]response{
+				"client_credentials": e.post("/oauth2/token", cc, basic(id, sec)),
+				"exchange":           e.post("/oauth2/token", exchange, nil),
+			} {
+				if r.status != http.StatusBadRequest || r.body["error"] != "invalid_dpop_proof" {
+					t.Fatalf("%s without a proof: %d %v", name, r.status, r.body)
+				}
+			}
+			for name, r := range map[string]response{
+				"client_credentials": e.post("/oauth2/token", cc, withProof(basic(id, sec))),
+				"exchange":           e.post("/oauth2/token", exchange, withProof(nil)),
+			} {
+				if r.status != http.StatusOK || r.body["token_type"] != "DPoP" {
+					t.Fatalf("%s with a proof: %d %v", name, r.status, r.body)
+				}
+			}
+			out := e.mustCLI("", "client", "show", id, "--json")
+			if !strings.Contains(out, `"dpop_bound_access_tokens": true`) {
+				t.Fatalf("client show: %s", out)
+			}
+			e.mustCLI("", "client", "update", id, "--dpop-bound=false")
+			deadline := time.Now().Add(changeBound)
+			for {
+				r := e.post("/oauth2/token", cc, basic(id, sec))
+				if r.status == http.StatusOK && r.body["token_type"] == "Bearer" {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("after --dpop-bound=false: %d %v", r.status, r.body)
+				}
+				time.Sleep(20 * time.Millisecond)
 			}
 		})
 	}

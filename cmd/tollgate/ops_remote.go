@@ -144,7 +144,7 @@ func (r remote) createClient(ctx context.Context, spec registry.ClientSpec) (reg
 		"client_name": spec.Name, "grant_types": spec.GrantTypes, "scope": strings.Join(spec.Scopes, " "),
 		"default_scope": strings.Join(spec.DefaultScopes, " "), "audience": spec.Audience, "roles": spec.Roles,
 		"access_token_ttl": int64(spec.AccessTokenTTL / time.Second), "refresh_token_ttl": int64(spec.RefreshTokenTTL / time.Second),
-		"rate_limit": spec.RateLimit,
+		"rate_limit": spec.RateLimit, "dpop_bound_access_tokens": spec.DPoPBound,
 	}
 	var out struct {
 		ClientSecret string `json:"client_secret"`

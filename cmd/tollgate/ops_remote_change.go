@@ -38,6 +38,9 @@ func (r remote) updateClient(ctx context.Context, id string, p registry.ClientPa
 	if p.Disabled != nil {
 		in["disabled"] = *p.Disabled
 	}
+	if p.DPoPBound != nil {
+		in["dpop_bound_access_tokens"] = *p.DPoPBound
+	}
 	var v registry.ClientView
 	return v, r.do(ctx, http.MethodPatch, "/clients/"+url.PathEscape(id), in, &v)
 }

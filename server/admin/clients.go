@@ -26,6 +26,7 @@ type clientInput struct {
 	RefreshTokenTTL         *int64    `json:"refresh_token_ttl"`
 	RateLimit               *int      `json:"rate_limit"`
 	Disabled                *bool     `json:"disabled"`
+	DPoPBound               *bool     `json:"dpop_bound_access_tokens"`
 }
 
 // patch converts the input, checking what the registry cannot see.
@@ -34,7 +35,7 @@ func (in clientInput) patch() (registry.ClientPatch, *registry.ValidationError) 
 	if m := in.TokenEndpointAuthMethod; m != nil && *m != "client_secret_basic" && *m != "client_secret_post" {
 		v.Fields = append(v.Fields, registry.FieldError{Field: "token_endpoint_auth_method", Message: "must be client_secret_basic or client_secret_post (both are always accepted)"})
 	}
-	p := registry.ClientPatch{Name: in.ClientName, GrantTypes: in.GrantTypes, Audience: in.Audience, Roles: in.Roles, RateLimit: in.RateLimit, Disabled: in.Disabled}
+	p := registry.ClientPatch{Name: in.ClientName, GrantTypes: in.GrantTypes, Audience: in.Audience, Roles: in.Roles, RateLimit: in.RateLimit, Disabled: in.Disabled, DPoPBound: in.DPoPBound}
 	if in.Scope != nil {
 		s := strings.Fields(*in.Scope)
 		p.Scopes = &s
@@ -111,6 +112,9 @@ func applyPatch(s *registry.ClientSpec, p registry.ClientPatch) {
 	}
 	if p.Disabled != nil {
 		s.Disabled = *p.Disabled
+	}
+	if p.DPoPBound != nil {
+		s.DPoPBound = *p.DPoPBound
 	}
 }
 

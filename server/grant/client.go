@@ -21,6 +21,10 @@ var errClientAuth = oauth.New(oauth.InvalidClient, "client authentication failed
 // failed guess for the lockout budgets.
 var ErrClientDisabled = oauth.New(oauth.InvalidClient, "this client is disabled; an admin can enable it again (tollgate client update CLIENT_ID --enabled)")
 
+// errDPoPRequired answers a client set to dpop_bound_access_tokens that
+// sent no proof (RFC 9449 §5.2).
+var errDPoPRequired = oauth.New(oauth.InvalidDPoPProof, "this client must send a DPoP proof with every token request (dpop_bound_access_tokens)")
+
 // Authenticate loads the client and checks its secret in constant time. An
 // unknown client costs the same hash work as a known one, so timing does
 // not reveal which client IDs exist. A disabled client is invalid_client
@@ -70,6 +74,10 @@ func (e *Engine) clientInfo(r *http.Request) (string, string, error) {
 	if !slices.Contains(c.GrantTypes, st.req.GrantType) {
 		st.err = oauth.New(oauth.UnauthorizedClient, "this client may not use the "+st.req.GrantType+" grant; add it to the client's grant types")
 		return "", "", oerrors.ErrUnauthorizedClient
+	}
+	if c.DPoPBound && st.req.KeyThumbprint == "" {
+		st.err = errDPoPRequired
+		return "", "", oerrors.ErrInvalidClient
 	}
 	if e.opts.Admit != nil {
 		if err := e.opts.Admit(r.Context(), c); err != nil {

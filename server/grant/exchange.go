@@ -49,6 +49,9 @@ func (e *Engine) Exchange(ctx context.Context, req *Request) (*Token, error) {
 	if err != nil {
 		return nil, err
 	}
+	if o.dpopBound && req.KeyThumbprint == "" {
+		return nil, errDPoPRequired
+	}
 	scopes, err := narrowScope(form.Get("scope"), k.Scopes, "is not among the API key's scopes; an exchange may only narrow them")
 	if err != nil {
 		return nil, err
@@ -147,6 +150,8 @@ type keyOwner struct {
 	scopes []string
 	// claims are a subject key's extra claims (a JSON object) or nil.
 	claims []byte
+	// dpopBound: the owning client requires DPoP proofs (RFC 9449 §5.2).
+	dpopBound bool
 }
 
 // allows reports whether the owner may still grant s: a client the scopes
@@ -171,7 +176,7 @@ func (e *Engine) owner(ctx context.Context, k *store.APIKey) (keyOwner, error) {
 		if err != nil {
 			return keyOwner{}, err
 		}
-		return keyOwner{clientID: c.ID, audience: c.Audience, roles: c.Roles, ttl: e.accessTTL(c), scopes: c.Scopes}, nil
+		return keyOwner{clientID: c.ID, audience: c.Audience, roles: c.Roles, ttl: e.accessTTL(c), scopes: c.Scopes, dpopBound: c.DPoPBound}, nil
 	case store.OwnerSubject:
 		return e.subjectOwner(ctx, k)
 	case store.OwnerUser:
@@ -212,5 +217,5 @@ func (e *Engine) subjectOwner(ctx context.Context, k *store.APIKey) (keyOwner, e
 			scopes = append(scopes, s)
 		}
 	}
-	return keyOwner{clientID: c.ID, audience: c.Audience, roles: roles, ttl: e.accessTTL(c), scopes: scopes, claims: k.Claims}, nil
+	return keyOwner{clientID: c.ID, audience: c.Audience, roles: roles, ttl: e.accessTTL(c), scopes: scopes, claims: k.Claims, dpopBound: c.DPoPBound}, nil
 }

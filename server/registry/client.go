@@ -35,6 +35,9 @@ type ClientSpec struct {
 	RateLimit int
 	// Disabled creates the client disabled: it gets no token until enabled.
 	Disabled bool
+	// DPoPBound requires a DPoP proof with every token request (RFC 9449
+	// §5.2).
+	DPoPBound bool
 }
 
 // CreateClient validates spec, generates the client's ID and secret, and
@@ -64,6 +67,7 @@ func (r *Registry) CreateClient(ctx context.Context, spec ClientSpec) (*store.Cl
 		RefreshTokenTTL: spec.RefreshTokenTTL,
 		RateLimit:       spec.RateLimit,
 		Disabled:        spec.Disabled,
+		DPoPBound:       spec.DPoPBound,
 		CreatedAt:       now,
 		UpdatedAt:       now,
 	}

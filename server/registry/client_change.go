@@ -22,6 +22,9 @@ type ClientPatch struct {
 	// Disabled, when true, refuses the client everywhere and revokes every
 	// token it holds, as RevokeClientTokens does; false enables it again.
 	Disabled *bool
+	// DPoPBound, when true, requires a DPoP proof with every token request
+	// from then on; tokens already issued keep what they are.
+	DPoPBound *bool
 }
 
 // Bounds of a secret rotation's overlap.
@@ -64,6 +67,7 @@ func (r *Registry) UpdateClient(ctx context.Context, id string, p ClientPatch) (
 	c.RateLimit = spec.RateLimit
 	disabling := p.Disabled != nil && *p.Disabled && !c.Disabled
 	set(&c.Disabled, p.Disabled)
+	set(&c.DPoPBound, p.DPoPBound)
 	now := r.now().UTC()
 	c.UpdatedAt = now
 	if disabling {

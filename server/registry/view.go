@@ -24,7 +24,10 @@ type ClientView struct {
 	// RateLimit is requests per second; 0 means the server's limit.
 	RateLimit int `json:"rate_limit"`
 	// Disabled clients get invalid_client everywhere until enabled.
-	Disabled  bool      `json:"disabled"`
+	Disabled bool `json:"disabled"`
+	// DPoPBound clients must send a DPoP proof with every token request
+	// (RFC 9449 §5.2's client metadata name).
+	DPoPBound bool      `json:"dpop_bound_access_tokens"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 }
@@ -45,6 +48,7 @@ func ViewClient(c *store.Client) ClientView {
 		RefreshTokenTTL:         int64(c.RefreshTokenTTL / time.Second),
 		RateLimit:               c.RateLimit,
 		Disabled:                c.Disabled,
+		DPoPBound:               c.DPoPBound,
 		CreatedAt:               c.CreatedAt,
 		UpdatedAt:               c.UpdatedAt,
 	}

@@ -28,6 +28,7 @@ type clientRow struct {
 	TokensRevokedAt     *time.Time `gorm:"column:tokens_revoked_at"`
 	RateLimit           int        `gorm:"column:rate_limit"`
 	Disabled            bool       `gorm:"column:disabled"`
+	DPoPBound           bool       `gorm:"column:dpop_bound"`
 	CreatedAt           time.Time  `gorm:"column:created_at;autoCreateTime:false"`
 	UpdatedAt           time.Time  `gorm:"column:updated_at;autoUpdateTime:false"`
 }
@@ -52,6 +53,7 @@ func clientToRow(c *store.Client) clientRow {
 		TokensRevokedAt:     dbNullTime(c.TokensRevokedAt),
 		RateLimit:           c.RateLimit,
 		Disabled:            c.Disabled,
+		DPoPBound:           c.DPoPBound,
 		CreatedAt:           dbTime(c.CreatedAt),
 		UpdatedAt:           dbTime(c.UpdatedAt),
 	}
@@ -76,6 +78,7 @@ func (r *clientRow) toClient() (*store.Client, error) {
 		TokensRevokedAt:     fromDBNullTime(r.TokensRevokedAt),
 		RateLimit:           r.RateLimit,
 		Disabled:            r.Disabled,
+		DPoPBound:           r.DPoPBound,
 		CreatedAt:           fromDBTime(r.CreatedAt),
 		UpdatedAt:           fromDBTime(r.UpdatedAt),
 	}
@@ -150,6 +153,7 @@ func (s *Store) UpdateClient(ctx context.Context, c *store.Client) error {
 		"tokens_revoked_at": row.TokensRevokedAt,
 		"rate_limit":        row.RateLimit,
 		"disabled":          row.Disabled,
+		"dpop_bound":        row.DPoPBound,
 	}
 	return s.writeChange(ctx, "update client", store.ChangeClient, row.ID, func(tx *gorm.DB) error {
 		return updateByID(tx, &clientRow{}, row.ID, fields)

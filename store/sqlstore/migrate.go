@@ -32,6 +32,7 @@ func migrations() []*gormigrate.Migration {
 		migrationAPIKeySubjects(),
 		migrationChangeLog(),
 		migrationClientDisabled(),
+		migrationClientDPoPBound(),
 	}
 }
 

@@ -60,6 +60,7 @@ func clientFull(t *testing.T, id, name string) *store.Client {
 		TokensRevokedAt:     fixtureTime(30 * time.Minute),
 		RateLimit:           250,
 		Disabled:            true,
+		DPoPBound:           true,
 		CreatedAt:           fixtureTime(0),
 		UpdatedAt:           fixtureTime(time.Hour),
 	}
@@ -83,6 +84,7 @@ func clientCompare(t *testing.T, what string, want, got *store.Client, createdAt
 	d.time("TokensRevokedAt", want.TokensRevokedAt, got.TokensRevokedAt)
 	d.value("RateLimit", want.RateLimit, got.RateLimit)
 	d.value("Disabled", want.Disabled, got.Disabled)
+	d.value("DPoPBound", want.DPoPBound, got.DPoPBound)
 	d.strings("GrantTypes", want.GrantTypes, got.GrantTypes)
 	d.strings("Scopes", want.Scopes, got.Scopes)
 	d.strings("DefaultScopes", want.DefaultScopes, got.DefaultScopes)
