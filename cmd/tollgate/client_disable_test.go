@@ -21,7 +21,9 @@ func (e *testEnv) cliModes(adminID, adminSecret string) map[string]cliRunner {
 	srv := "--server=" + e.srv.URL
 	return map[string]cliRunner{
 		"direct": e.cli,
-		"remote": func(stdin string, args ...string) (string, error) { return r.cli(stdin, append([]string{srv}, args...)...) },
+		"remote": func(stdin string, args ...string) (string, error) {
+			return r.cli(stdin, append([]string{srv}, args...)...)
+		},
 	}
 }
 
