@@ -219,8 +219,21 @@ func (r *scaleRun) load(ctx context.Context, p plan, pt *scalePoint, what string
 	if o.warmup > 0 {
 		closedLoop(ctx, p, o.conc, o.warmup, 0, nil)
 	}
-	ours = r.b.ours(ctx, r.in, what)
-	pt.Background = backgroundDuring(ours, func() { pt.measurement = closedLoop(ctx, p, o.conc, o.duration, 0, nil) })
+	// Like the scenarios: measured again (at most -retries times) while
+	// other processes took quietShare or more of the CPU, keeping the least
+	// disturbed measurement.
+	for attempt := 0; ; attempt++ {
+		ours = r.b.ours(ctx, r.in, what)
+		var m measurement
+		bg := backgroundDuring(ours, func() { m = closedLoop(ctx, p, o.conc, o.duration, 0, nil) })
+		if attempt == 0 || bg < pt.Background {
+			pt.measurement, pt.Background = m, bg
+		}
+		if pt.Background < quietShare || attempt >= r.b.o.retries || ctx.Err() != nil {
+			break
+		}
+		r.b.logf("[%s] %s at %s: other processes used %.0f %% of the CPU; measuring again", r.s.mode, what, fmtInt(pt.N), bg*100)
+	}
 	if mem, err := readMemory(r.in.proc.pid()); err == nil {
 		pt.RSS = mem.RSS
 	}
