@@ -37,14 +37,12 @@ type seeder struct {
 // openSeeder opens the database of a setup: the SQLite file of the
 // embedded mode, or the PostgreSQL database.
 func openSeeder(s *setup, hasher *secret.Hasher, logf func(string, ...any)) (*seeder, error) {
-	// A 256 MiB page cache keeps the indexes of a million random IDs in
-	// memory while seeding; the server opens the file with its own settings.
 	cfg := &gorm.Config{Logger: logger.Discard, SkipDefaultTransaction: true}
 	var dial gorm.Dialector
 	if s.db != nil {
 		dial = postgres.Open(s.db.url)
 	} else {
-		dial = sqlite.Open(sqlitePath(s) + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=cache_size(-262144)")
+		dial = sqlite.Open(sqlitePath(s) + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)")
 	}
 	db, err := gorm.Open(dial, cfg)
 	if err != nil {
