@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"testing"
 	"time"
 
 	"github.com/tollgate/tollgate/bench/internal/ceiling"
@@ -26,6 +27,7 @@ type bench struct {
 	bin         string // tollgate
 	ceiling     *process
 	ceilingBase string
+	checks      map[int]testing.BenchmarkResult // -scale: revocation checks by set size
 }
 
 func newBench(o options, environ []string, stderr io.Writer) (*bench, error) {

@@ -46,9 +46,15 @@ func modeTitle(mode string) string {
 // key for PostgreSQL + Redis, migrated with tollgate migrate. The setup it
 // returns is never nil, so that whatever was made is cleaned up.
 func (b *bench) prepare(ctx context.Context, mode string) (*setup, error) {
+	return b.prepareIn(ctx, mode, mode)
+}
+
+// prepareIn is prepare with the working directory named dir (under the
+// run's temporary directory), for runs that set a mode up more than once.
+func (b *bench) prepareIn(ctx context.Context, mode, dir string) (*setup, error) {
 	// The refresh run starts its token families with many logins of one
 	// user: the per-user login rate would refuse them.
-	s := &setup{mode: mode, dir: filepath.Join(b.tmp, mode), env: map[string]string{"TOLLGATE_RATE_LIMIT_LOGIN": "0"}}
+	s := &setup{mode: mode, dir: filepath.Join(b.tmp, dir), env: map[string]string{"TOLLGATE_RATE_LIMIT_LOGIN": "0"}}
 	if err := os.Mkdir(s.dir, 0o700); err != nil {
 		return s, err
 	}

@@ -7,6 +7,12 @@
 // and Redis key it creates is removed when it ends, also on Ctrl-C.
 //
 //	go run ./bench/cmd/loadbench
+//
+// With -scale it measures cost curves instead: it grows the data (clients,
+// API keys, live revocations, revocation-feed subscribers) step by step and
+// measures at each step; see scale.go.
+//
+//	go run ./bench/cmd/loadbench -scale [-scale-max 10000]
 package main
 
 import (
@@ -50,6 +56,9 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 		return err
 	}
 	defer b.close()
+	if o.scale.on {
+		return b.runScale(ctx, stdout)
+	}
 	rep, err := b.run(ctx)
 	if err != nil {
 		if ctx.Err() != nil {

@@ -16,6 +16,8 @@ import (
 var keptSections = []struct{ title, fallback string }{
 	{"Revocation propagation", "See [REVOCATION.md](REVOCATION.md#measured)."},
 	{"Piece benchmarks", "`go test -run XXX -bench . ./server/...`"},
+	{scaleTitle, "Not measured yet: `go run ./bench/cmd/loadbench -scale` writes this section."},
+	{scaleNotesTitle, "See the cost curves above."},
 }
 
 // sections splits a markdown document into its "## " sections: title to
@@ -79,7 +81,7 @@ func (b *bench) publish(rep *report, stdout io.Writer) error {
 func writeMarkdown(w *bytes.Buffer, rep *report, kept map[string]string) {
 	w.WriteString("# Benchmarks\n\n")
 	w.WriteString("<!-- Written by `go run ./bench/cmd/loadbench`: run it again rather than editing the figures.\n")
-	w.WriteString("     The last two sections are carried over unchanged from the previous file. -->\n\n")
+	w.WriteString("     The last sections (from Revocation propagation on) are carried over unchanged; `-scale` rewrites the cost curves. -->\n\n")
 	writeEnvironment(w, rep)
 	writeMethod(w, rep)
 	if vs := evaluate(rep.Rows, rep.Million); len(vs) > 0 {

@@ -54,6 +54,7 @@ type options struct {
 	wrk            bool   // cross-check with wrk
 	quietWait      time.Duration
 	retries        int // measurements again when other processes disturbed one
+	scale          scaleOptions
 }
 
 func parseOptions(args, environ []string, stderr io.Writer) (options, error) {
@@ -81,6 +82,7 @@ func parseOptions(args, environ []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.quietWait, "quiet-wait", time.Minute, "before each measurement, wait at most this long for other processes to use under 10 % of the CPU")
 	fs.IntVar(&o.retries, "retries", 2, "measure again, at most this many times, when other processes used 10 % or more of the CPU during a measurement")
 	fs.BoolVar(&o.wrk, "wrk", wrkErr == nil, "also measure the ceiling, client_credentials and introspection with wrk (on when wrk is installed)")
+	o.scale.register(fs, root)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: go run ./bench/cmd/loadbench [flags]\n\nMeasures Tollgate under load against its reference server (./bench/cmd/ceiling) and writes docs/BENCHMARKS.md.")
 		fs.PrintDefaults()
@@ -92,7 +94,7 @@ func parseOptions(args, environ []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	fs.Visit(func(f *flag.Flag) { o.outExplicit = o.outExplicit || f.Name == "out" })
-	return o, o.fill(modes, conc, scen)
+	return o, errors.Join(o.fill(modes, conc, scen), o.scale.fill())
 }
 
 // fill parses the list flags and checks everything, listing every problem.
