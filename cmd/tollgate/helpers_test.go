@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -52,6 +53,9 @@ type testEnv struct {
 	// must share one issuer.
 	fixedIssuer bool
 	stopBG      func()
+	// control, if set, runs on the listening socket before it binds
+	// (accepted connections inherit its options).
+	control func(network, address string, c syscall.RawConn) error
 }
 
 // node returns another Tollgate on the same storage and issuer: a second
@@ -117,7 +121,8 @@ func (e *testEnv) start() *httptest.Server {
 	if addr == "" {
 		addr = "127.0.0.1:0"
 	}
-	ln, err := net.Listen("tcp", addr)
+	lc := net.ListenConfig{Control: e.control}
+	ln, err := lc.Listen(context.Background(), "tcp", addr)
 	if err != nil {
 		e.t.Fatal(err)
 	}
