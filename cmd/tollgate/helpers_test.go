@@ -47,7 +47,7 @@ type testEnv struct {
 	vars map[string]string
 	srv  *httptest.Server
 	svc  *service
-	logs *bytes.Buffer
+	logs *logBuffer
 	addr string
 	// fixedIssuer keeps TOLLGATE_ISSUER as set, for several nodes that
 	// must share one issuer.
@@ -65,7 +65,7 @@ func (e *testEnv) node() *testEnv {
 	for k, v := range e.vars {
 		vars[k] = v
 	}
-	return &testEnv{t: e.t, vars: vars, logs: &bytes.Buffer{}, fixedIssuer: true}
+	return &testEnv{t: e.t, vars: vars, logs: &logBuffer{}, fixedIssuer: true}
 }
 
 // newTestEnv prepares the configuration for b with isolated storage.
@@ -85,7 +85,7 @@ func newTestEnv(t *testing.T, b backend) *testEnv {
 		vars["TOLLGATE_MASTER_KEY"] = newMasterKey()
 		t.Cleanup(func() { deleteRedisPrefix(t, vars["TOLLGATE_REDIS_URL"], vars["TOLLGATE_REDIS_PREFIX"]) })
 	}
-	e := &testEnv{t: t, vars: vars, logs: &bytes.Buffer{}}
+	e := &testEnv{t: t, vars: vars, logs: &logBuffer{}}
 	// As an operator would: PostgreSQL is migrated explicitly; the embedded
 	// database is made by serve or migrate, never by an admin command.
 	e.mustCLI("", "migrate")
@@ -138,7 +138,7 @@ func (e *testEnv) start() *httptest.Server {
 		ln.Close()
 		e.t.Fatal(err)
 	}
-	log := slog.New(slog.NewJSONHandler(&lockedWriter{w: e.logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	svc, err := newService(context.Background(), cfg, log, nil)
 	if err != nil {
 		ln.Close()
@@ -267,14 +267,21 @@ func deleteRedisPrefix(t *testing.T, rawURL, prefix string) {
 	}
 }
 
-// lockedWriter lets concurrent handlers log into one buffer.
-type lockedWriter struct {
+// logBuffer collects a node's logs: its handlers write while the test
+// reads.
+type logBuffer struct {
 	mu sync.Mutex
-	w  *bytes.Buffer
+	b  bytes.Buffer
 }
 
-func (l *lockedWriter) Write(p []byte) (int, error) {
+func (l *logBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.w.Write(p)
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
