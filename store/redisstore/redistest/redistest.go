@@ -11,11 +11,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tollgate/tollgate/internal/testenv"
 	"github.com/tollgate/tollgate/store/redisstore"
 )
 
 // EnvURL names the variable holding the test Redis URL.
-const EnvURL = "TOLLGATE_TEST_REDIS_URL"
+const EnvURL = testenv.EnvRedisURL
 
 // URL returns the test Redis URL. When it is unset the test is skipped, or
 // fails if CI=true.

@@ -19,12 +19,13 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/tollgate/tollgate/internal/testenv"
 	"github.com/tollgate/tollgate/store/sqlstore"
 )
 
 // EnvDatabaseURL names the variable holding the test PostgreSQL URL, e.g.
 // postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable.
-const EnvDatabaseURL = "TOLLGATE_TEST_DATABASE_URL"
+const EnvDatabaseURL = testenv.EnvDatabaseURL
 
 // cleanupTimeout bounds dropping a schema after the test's context ended.
 const cleanupTimeout = 30 * time.Second
