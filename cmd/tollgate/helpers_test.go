@@ -20,8 +20,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/tollgate/tollgate/config"
 	"github.com/tollgate/tollgate/store/redisstore/redistest"
 	"github.com/tollgate/tollgate/store/sqlstore/sqltest"
@@ -80,10 +78,9 @@ func newTestEnv(t *testing.T, b backend) *testEnv {
 	case postgresRedis:
 		pgURL, _ := sqltest.PostgresURL(t)
 		vars["TOLLGATE_DATABASE_URL"] = pgURL
-		vars["TOLLGATE_REDIS_URL"] = redistest.URL(t)
-		vars["TOLLGATE_REDIS_PREFIX"] = "tgtest:" + randHex(8) + ":"
+		// Deleted (and checked empty) once every node of the test stopped.
+		vars["TOLLGATE_REDIS_URL"], vars["TOLLGATE_REDIS_PREFIX"] = redistest.Prefix(t)
 		vars["TOLLGATE_MASTER_KEY"] = newMasterKey()
-		t.Cleanup(func() { deleteRedisPrefix(t, vars["TOLLGATE_REDIS_URL"], vars["TOLLGATE_REDIS_PREFIX"]) })
 	}
 	e := &testEnv{t: t, vars: vars, logs: &logBuffer{}}
 	// As an operator would: PostgreSQL is migrated explicitly; the embedded
@@ -251,20 +248,6 @@ func randHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-func deleteRedisPrefix(t *testing.T, rawURL, prefix string) {
-	opt, err := redis.ParseURL(rawURL)
-	if err != nil {
-		return
-	}
-	c := redis.NewClient(opt)
-	defer c.Close()
-	ctx := context.Background()
-	iter := c.Scan(ctx, 0, prefix+"*", 500).Iterator()
-	for iter.Next(ctx) {
-		c.Del(ctx, iter.Val())
-	}
 }
 
 // logBuffer collects a node's logs: its handlers write while the test
