@@ -24,8 +24,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"net"
 	"net/http"
@@ -37,8 +35,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 
 	"github.com/tollgate/tollgate/store/redisstore/redistest"
 	"github.com/tollgate/tollgate/store/sqlstore/sqltest"
@@ -230,9 +226,7 @@ func newHarness(t *testing.T) *harness {
 		t.Fatalf("go build ./cmd/tollgate: %v\n%s", err, out)
 	}
 	h.pgURL, _ = sqltest.PostgresURL(t)
-	h.redis = redistest.URL(t)
-	h.prefix = "tgtest:docs:" + randHex(t) + ":"
-	t.Cleanup(func() { deletePrefix(t, h.redis, h.prefix) })
+	h.redis, h.prefix = redistest.Prefix(t) // emptied and checked after the servers stop
 	return h
 }
 
@@ -387,35 +381,4 @@ func freePort(t *testing.T) int {
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
-}
-
-func randHex(t *testing.T) string {
-	b := make([]byte, 8)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	return hex.EncodeToString(b)
-}
-
-// deletePrefix removes what the documents' servers left in Redis.
-func deletePrefix(t *testing.T, url, prefix string) {
-	opts, err := redis.ParseURL(url)
-	if err != nil {
-		t.Error(err)
-		return
-	}
-	c := redis.NewClient(opts)
-	defer c.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	iter := c.Scan(ctx, 0, prefix+"*", 1000).Iterator()
-	for iter.Next(ctx) {
-		if err := c.Del(ctx, iter.Val()).Err(); err != nil {
-			t.Error(err)
-			return
-		}
-	}
-	if err := iter.Err(); err != nil {
-		t.Error(err)
-	}
 }

@@ -11,6 +11,7 @@ import (
 // token is refused; the audit log names the user; the per-owner limit is
 // a clear 409.
 func TestAccountSelfService(t *testing.T) {
+	t.Parallel()
 	for _, b := range backends {
 		t.Run(string(b), func(t *testing.T) {
 			t.Parallel()

@@ -72,6 +72,7 @@ func (e *testEnv) exchange(key string, extra url.Values) response {
 // it: admin client by CLI; user and API key through the admin API; one
 // exchange; introspection; revoke the key; the exchange fails.
 func TestAdminAPIKeyFlow(t *testing.T) {
+	t.Parallel()
 	for _, b := range backends {
 		t.Run(string(b), func(t *testing.T) {
 			t.Parallel()
@@ -142,6 +143,7 @@ func TestAdminAPIKeyFlow(t *testing.T) {
 }
 
 func TestExchangeRejections(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, embedded)
 	id, _ := e.newClient("--name", "svc", "--scopes", "a b", "--audience", "https://api.example")
 	e.start()
@@ -188,6 +190,7 @@ func TestExchangeRejections(t *testing.T) {
 }
 
 func TestAdminAuthAndBadInput(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, embedded)
 	svcID, svcSecret := e.newClient("--name", "svc", "--scopes", "x")
 	e.start()
@@ -251,6 +254,7 @@ func TestAdminAuthAndBadInput(t *testing.T) {
 }
 
 func TestAdminClientsUsersAndSecrets(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, embedded)
 	e.start()
 	a := e.newAdmin()

@@ -50,6 +50,7 @@ func jwtPayload(t *testing.T, tok string) map[string]any {
 // none of them; the exchanged token carries the subject, roles, claims and
 // the app's audience.
 func TestAppSubjectKeys(t *testing.T) {
+	t.Parallel()
 	for _, b := range backends {
 		t.Run(string(b), func(t *testing.T) {
 			t.Parallel()
@@ -166,6 +167,7 @@ func TestAppSubjectKeys(t *testing.T) {
 // TestAppSubjectKeyBadInput: every bad input of the issue is 400
 // problem+json naming the field, and nothing is stored.
 func TestAppSubjectKeyBadInput(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, embedded)
 	e.start()
 	aID, aSecret := e.newApp("notes-app", "https://notes.example")
@@ -227,6 +229,7 @@ func TestAppSubjectKeyBadInput(t *testing.T) {
 // on node B; the token bought on node A is inactive on A the moment B
 // answers.
 func TestSubjectRevocationReachesEveryNode(t *testing.T) {
+	t.Parallel()
 	nodes := cluster(t, 2)
 	a, b := nodes[0], nodes[1]
 	rsID, rsSecret := a.rsClient()
@@ -263,6 +266,7 @@ func TestSubjectRevocationReachesEveryNode(t *testing.T) {
 // TestCLISubjectKeys: apikey create --subject/--client and apikey list
 // --subject, on the database directly and with --server.
 func TestCLISubjectKeys(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, embedded)
 	adminID, adminSecret := e.newClient("--name", "admin", "--scopes", "tollgate:admin")
 	appID, _ := e.newApp("notes-app", "https://notes.example")

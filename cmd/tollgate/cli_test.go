@@ -10,6 +10,7 @@ import (
 // operator without database access would, and checks the audit log names
 // each actor.
 func TestCLIOverAdminAPI(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, embedded)
 	e.vars["USER"] = "ops-alice"
 	adminID, adminSecret := e.newClient("--name", "admin", "--scopes", "tollgate:admin")

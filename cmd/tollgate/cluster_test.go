@@ -28,6 +28,7 @@ func cluster(t *testing.T, n int) []*testEnv {
 // since B answers only once every node holds the entry, and how long C
 // takes to apply an entry it was told about).
 func TestClusterRevocationPropagation(t *testing.T) {
+	t.Parallel()
 	nodes := cluster(t, 3)
 	a, b, c := nodes[0], nodes[1], nodes[2]
 	rsID, rsSecret := a.rsClient()
@@ -95,6 +96,7 @@ func TestClusterRevocationPropagation(t *testing.T) {
 // revocation set), including one revoked on another node meanwhile; when
 // Redis is back it resynchronises without a restart.
 func TestRedisLossFailsClosed(t *testing.T) {
+	t.Parallel()
 	nodes := cluster(t, 2)
 	a, b := nodes[0], nodes[1]
 	ru, err := url.Parse(b.vars["TOLLGATE_REDIS_URL"])

@@ -21,8 +21,10 @@ import (
 // of a cluster accepts another's nonce, and tokensource follows the
 // challenge on its own.
 func TestDPoPNonce(t *testing.T) {
+	t.Parallel()
 	for _, b := range backends {
 		t.Run(string(b), func(t *testing.T) {
+			t.Parallel()
 			e := newTestEnv(t, b)
 			e.vars["TOLLGATE_DPOP_NONCE"] = "required"
 			e.start()
@@ -80,8 +82,10 @@ func TestDPoPNonce(t *testing.T) {
 // for client_credentials and for its API keys' exchange; with one it gets
 // bound tokens; `client update --dpop-bound=false` lifts the rule.
 func TestDPoPBoundClient(t *testing.T) {
+	t.Parallel()
 	for _, b := range backends {
 		t.Run(string(b), func(t *testing.T) {
+			t.Parallel()
 			e := newTestEnv(t, b)
 			e.start()
 			id, sec := e.newClient("--name", "strict", "--dpop-bound")

@@ -21,6 +21,7 @@ const changeBound = 1500 * time.Millisecond
 // stops the old credentials within the bound: a rotated secret, a revoked
 // key, a deleted client and the key it owned.
 func TestEmbeddedCacheSeesCLI(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, embedded)
 	e.start()
 	id, sec := e.newClient("--name", "svc")

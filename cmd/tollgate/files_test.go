@@ -76,6 +76,7 @@ func TestAdminCommandFindsNoKeyFile(t *testing.T) {
 // set up with stops before writing anything: client secrets and API keys
 // hashed under the wrong key would be refused by the server later.
 func TestWrongMasterKeyStopsBeforeWriting(t *testing.T) {
+	t.Parallel()
 	for _, b := range backends {
 		t.Run(string(b), func(t *testing.T) {
 			t.Parallel()

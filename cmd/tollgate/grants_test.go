@@ -31,6 +31,7 @@ func (e *testEnv) loginScope(id, secret, username, password, scope string) respo
 // other requested scopes are still issued, and the response names them
 // (RFC 6749 §3.3). The admin API follows.
 func TestUserTokensNeedARoleForTollgateScopes(t *testing.T) {
+	t.Parallel()
 	for _, b := range backends {
 		t.Run(string(b), func(t *testing.T) {
 			t.Parallel()
@@ -110,6 +111,7 @@ func TestUserTokensNeedARoleForTollgateScopes(t *testing.T) {
 // client, neither its API keys nor its users' refresh tokens get it
 // again; tokens carry the owner's current roles.
 func TestRemovedScopesLeaveKeysAndFamilies(t *testing.T) {
+	t.Parallel()
 	for _, b := range backends {
 		t.Run(string(b), func(t *testing.T) {
 			t.Parallel()
@@ -184,6 +186,7 @@ func TestRemovedScopesLeaveKeysAndFamilies(t *testing.T) {
 // the Authorization header was used) and count against the client's
 // failure budget like any other grant's.
 func TestExchangeChecksClientCredentials(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, embedded)
 	id, secret := e.newClient("--name", "batch", "--scopes", "orders:read")
 	e.start()
@@ -252,6 +255,7 @@ func TestExchangeChecksClientCredentials(t *testing.T) {
 // clients' (tollgate:admin least of all), and no empty list
 // (RFC 8414 §3.2).
 func TestDiscoveryPublishesOnlyPublicScopes(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name, public string
 		want         []string // nil: scopes_supported absent

@@ -16,10 +16,9 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 
 	"github.com/tollgate/tollgate/config"
 	"github.com/tollgate/tollgate/store/redisstore/redistest"
@@ -46,12 +45,15 @@ type testEnv struct {
 	vars map[string]string
 	srv  *httptest.Server
 	svc  *service
-	logs *bytes.Buffer
+	logs *logBuffer
 	addr string
 	// fixedIssuer keeps TOLLGATE_ISSUER as set, for several nodes that
 	// must share one issuer.
 	fixedIssuer bool
 	stopBG      func()
+	// control, if set, runs on the listening socket before it binds
+	// (accepted connections inherit its options).
+	control func(network, address string, c syscall.RawConn) error
 }
 
 // node returns another Tollgate on the same storage and issuer: a second
@@ -61,7 +63,7 @@ func (e *testEnv) node() *testEnv {
 	for k, v := range e.vars {
 		vars[k] = v
 	}
-	return &testEnv{t: e.t, vars: vars, logs: &bytes.Buffer{}, fixedIssuer: true}
+	return &testEnv{t: e.t, vars: vars, logs: &logBuffer{}, fixedIssuer: true}
 }
 
 // newTestEnv prepares the configuration for b with isolated storage.
@@ -76,12 +78,11 @@ func newTestEnv(t *testing.T, b backend) *testEnv {
 	case postgresRedis:
 		pgURL, _ := sqltest.PostgresURL(t)
 		vars["TOLLGATE_DATABASE_URL"] = pgURL
-		vars["TOLLGATE_REDIS_URL"] = redistest.URL(t)
-		vars["TOLLGATE_REDIS_PREFIX"] = "tgtest:" + randHex(8) + ":"
+		// Deleted (and checked empty) once every node of the test stopped.
+		vars["TOLLGATE_REDIS_URL"], vars["TOLLGATE_REDIS_PREFIX"] = redistest.Prefix(t)
 		vars["TOLLGATE_MASTER_KEY"] = newMasterKey()
-		t.Cleanup(func() { deleteRedisPrefix(t, vars["TOLLGATE_REDIS_URL"], vars["TOLLGATE_REDIS_PREFIX"]) })
 	}
-	e := &testEnv{t: t, vars: vars, logs: &bytes.Buffer{}}
+	e := &testEnv{t: t, vars: vars, logs: &logBuffer{}}
 	// As an operator would: PostgreSQL is migrated explicitly; the embedded
 	// database is made by serve or migrate, never by an admin command.
 	e.mustCLI("", "migrate")
@@ -117,7 +118,8 @@ func (e *testEnv) start() *httptest.Server {
 	if addr == "" {
 		addr = "127.0.0.1:0"
 	}
-	ln, err := net.Listen("tcp", addr)
+	lc := net.ListenConfig{Control: e.control}
+	ln, err := lc.Listen(context.Background(), "tcp", addr)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -133,7 +135,7 @@ func (e *testEnv) start() *httptest.Server {
 		ln.Close()
 		e.t.Fatal(err)
 	}
-	log := slog.New(slog.NewJSONHandler(&lockedWriter{w: e.logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	svc, err := newService(context.Background(), cfg, log, nil)
 	if err != nil {
 		ln.Close()
@@ -248,28 +250,21 @@ func randHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-func deleteRedisPrefix(t testing.TB, rawURL, prefix string) {
-	opt, err := redis.ParseURL(rawURL)
-	if err != nil {
-		return
-	}
-	c := redis.NewClient(opt)
-	defer c.Close()
-	ctx := context.Background()
-	iter := c.Scan(ctx, 0, prefix+"*", 500).Iterator()
-	for iter.Next(ctx) {
-		c.Del(ctx, iter.Val())
-	}
-}
-
-// lockedWriter lets concurrent handlers log into one buffer.
-type lockedWriter struct {
+// logBuffer collects a node's logs: its handlers write while the test
+// reads.
+type logBuffer struct {
 	mu sync.Mutex
-	w  *bytes.Buffer
+	b  bytes.Buffer
 }
 
-func (l *lockedWriter) Write(p []byte) (int, error) {
+func (l *logBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.w.Write(p)
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

@@ -16,6 +16,7 @@ import (
 // each gets a 4xx (never a 5xx, panic or hang), and the service stays
 // healthy and keeps serving good requests.
 func TestHostileInput(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, embedded)
 	e.vars["TOLLGATE_READ_HEADER_TIMEOUT"] = "1s"
 	id, secret := e.newClient("--name", "svc")

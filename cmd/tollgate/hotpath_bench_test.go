@@ -34,10 +34,8 @@ func benchService(b *testing.B, be backend, logLevel string) (h http.Handler, id
 		vars["TOLLGATE_DATABASE_URL"] = "sqlite:" + filepath.Join(b.TempDir(), "tollgate.db")
 	case postgresRedis:
 		vars["TOLLGATE_DATABASE_URL"], _ = sqltest.PostgresURL(b)
-		vars["TOLLGATE_REDIS_URL"] = redistest.URL(b)
-		vars["TOLLGATE_REDIS_PREFIX"] = "tgtest:" + randHex(8) + ":"
+		vars["TOLLGATE_REDIS_URL"], vars["TOLLGATE_REDIS_PREFIX"] = redistest.Prefix(b)
 		vars["TOLLGATE_MASTER_KEY"] = newMasterKey()
-		b.Cleanup(func() { deleteRedisPrefix(b, vars["TOLLGATE_REDIS_URL"], vars["TOLLGATE_REDIS_PREFIX"]) })
 	}
 	getenv := func(k string) string { return vars[k] }
 	cli := func(args ...string) string {

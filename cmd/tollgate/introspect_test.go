@@ -30,6 +30,7 @@ func (e *testEnv) ccToken(id, secret string) string {
 }
 
 func TestIntrospection(t *testing.T) {
+	t.Parallel()
 	for _, b := range backends {
 		t.Run(string(b), func(t *testing.T) {
 			t.Parallel()
@@ -140,6 +141,7 @@ func equalJSON(a, b any) bool {
 }
 
 func TestIntrospectRefreshToken(t *testing.T) {
+	t.Parallel()
 	e, id, secret, userID := passwordSetup(t, embedded)
 	rsID, rsSecret := e.rsClient()
 	rt := e.login(id, secret, "alice", "correct horse battery").body["refresh_token"].(string)

@@ -14,6 +14,7 @@ import (
 // the admin API answers 503 problem+json, not 401. Once Redis is back the
 // token is active again.
 func TestIntrospectionCannotVouch(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, postgresRedis)
 	ru, err := url.Parse(e.vars["TOLLGATE_REDIS_URL"])
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 // (by the CLI, which has the same lowered configuration) is kept until
 // that token's exp, and retired signing keys stay published as long.
 func TestLoweredDefaultLifetimeAcrossRestart(t *testing.T) {
+	t.Parallel()
 	for _, b := range backends {
 		t.Run(string(b), func(t *testing.T) {
 			t.Parallel()

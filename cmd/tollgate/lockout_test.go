@@ -12,6 +12,7 @@ import (
 // OAuth error format); the lock is per client and address, so the same
 // client from another address (behind a trusted proxy) is not locked out.
 func TestBruteForceLockout(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, embedded)
 	e.vars["TOLLGATE_TRUSTED_PROXIES"] = "127.0.0.1"
 	id, secret := e.newClient("--name", "victim")
@@ -50,6 +51,7 @@ func TestBruteForceLockout(t *testing.T) {
 	// Password guessing is budgeted per username and address too.
 	webID, webSecret := e.newClient("--name", "web", "--grant-types", "password")
 	e.mustCLI("a long passphrase\n", "user", "create", "--username", "frank", "--password-stdin")
+	e.cheapenPassword("frank", "a long passphrase")
 	locked := false
 	for i := 1; i <= 50 && !locked; i++ {
 		r := e.post("/oauth2/token", url.Values{"grant_type": {"password"}, "username": {"frank"}, "password": {"guess" + strconv.Itoa(i)}}, from("203.0.113.8", basic(webID, webSecret)))
@@ -66,6 +68,7 @@ func TestBruteForceLockout(t *testing.T) {
 // TestUntrustedForwardedFor: without trusted proxies X-Forwarded-For is
 // ignored, so rotating it does not escape the budget.
 func TestUntrustedForwardedFor(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, embedded)
 	id, _ := e.newClient("--name", "victim")
 	e.start()
@@ -83,6 +86,7 @@ func TestUntrustedForwardedFor(t *testing.T) {
 // gets 429 with Retry-After, a client's own rate_limit wins, and another
 // client is unaffected. Runs on both backends (Redis GCRA and in-process).
 func TestRateLimits(t *testing.T) {
+	t.Parallel()
 	for _, b := range backends {
 		t.Run(string(b), func(t *testing.T) {
 			t.Parallel()

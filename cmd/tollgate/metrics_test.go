@@ -9,6 +9,7 @@ import (
 // TestMetrics: /metrics counts token requests by grant and result, shows
 // the revocation set's state, and names no client.
 func TestMetrics(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, embedded)
 	id, secret := e.newClient("--name", "svc")
 	e.start()

@@ -5,6 +5,7 @@ import "testing"
 // A password change ends every session of the user, as disabling does:
 // the refresh family stops rotating and the access token goes inactive.
 func TestPasswordChangeEndsSessions(t *testing.T) {
+	t.Parallel()
 	for _, b := range backends {
 		t.Run(string(b), func(t *testing.T) {
 			t.Parallel()

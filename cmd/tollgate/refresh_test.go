@@ -32,6 +32,7 @@ func (e *testEnv) refresh(id, secret, rt string) response {
 }
 
 func TestPasswordGrantAndRotation(t *testing.T) {
+	t.Parallel()
 	for _, b := range backends {
 		t.Run(string(b), func(t *testing.T) {
 			t.Parallel()
@@ -93,6 +94,7 @@ func TestPasswordGrantAndRotation(t *testing.T) {
 }
 
 func TestPasswordGrantRejections(t *testing.T) {
+	t.Parallel()
 	e, id, secret, _ := passwordSetup(t, embedded)
 	otherID, otherSecret := e.newClient("--name", "other", "--grant-types", "password,refresh_token")
 	cases := []struct {
@@ -122,6 +124,7 @@ func TestPasswordGrantRejections(t *testing.T) {
 // TestConcurrentRefresh: of 32 concurrent refreshes of one token exactly
 // one succeeds.
 func TestConcurrentRefresh(t *testing.T) {
+	t.Parallel()
 	for _, b := range backends {
 		t.Run(string(b), func(t *testing.T) {
 			t.Parallel()

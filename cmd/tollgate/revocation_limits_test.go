@@ -39,6 +39,7 @@ func feedJTIs(t *testing.T, r response) map[string]int {
 // alternately on two, leaves one entry; so does revoking a token whose
 // client was revoked since it was issued. Every repeat still answers 200.
 func TestRevokeRepeatIsNoop(t *testing.T) {
+	t.Parallel()
 	for _, b := range backends {
 		t.Run(string(b), func(t *testing.T) {
 			t.Parallel()

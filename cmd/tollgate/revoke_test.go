@@ -27,6 +27,7 @@ func eventually(d time.Duration, cond func() bool) bool {
 }
 
 func TestRevokeAccessAndRefreshTokens(t *testing.T) {
+	t.Parallel()
 	for _, b := range backends {
 		t.Run(string(b), func(t *testing.T) {
 			t.Parallel()
@@ -84,6 +85,7 @@ func TestRevokeAccessAndRefreshTokens(t *testing.T) {
 // TestRevokeAll: tollgate revoke --client/--user, run as a separate
 // command, reaches the running server; tokens issued afterwards work.
 func TestRevokeAll(t *testing.T) {
+	t.Parallel()
 	for _, b := range backends {
 		t.Run(string(b), func(t *testing.T) {
 			t.Parallel()
@@ -132,6 +134,7 @@ func TestRevokeAll(t *testing.T) {
 }
 
 func TestRevocationFeed(t *testing.T) {
+	t.Parallel()
 	for _, b := range backends {
 		t.Run(string(b), func(t *testing.T) {
 			t.Parallel()

@@ -21,6 +21,7 @@ import (
 // TestEmbeddedRestartKeepsEverything: clients, users, signing keys and
 // refresh tokens survive a restart of the embedded default.
 func TestEmbeddedRestartKeepsEverything(t *testing.T) {
+	t.Parallel()
 	e, id, secret, userID := passwordSetup(t, embedded)
 	r := e.login(id, secret, "alice", "correct horse battery")
 	oldAccess, rt := r.body["access_token"].(string), r.body["refresh_token"].(string)
@@ -50,6 +51,7 @@ func (e *testEnv) get(path string) response {
 }
 
 func TestDiscoveryAndProbes(t *testing.T) {
+	t.Parallel()
 	for _, b := range backends {
 		t.Run(string(b), func(t *testing.T) {
 			t.Parallel()
@@ -121,6 +123,7 @@ func strs(v any) []string {
 // exchange, introspection and revocation — and checks that no secret,
 // password, key, token or Authorization header reached the log.
 func TestNoSecretsInLogs(t *testing.T) {
+	t.Parallel()
 	e, id, secret, _ := passwordSetup(t, embedded)
 	rsID, rsSecret := e.rsClient()
 	r := e.login(id, secret, "alice", "correct horse battery")
@@ -165,6 +168,7 @@ func TestNoSecretsInLogs(t *testing.T) {
 // the drain starts (its client resumes on another node), so the drain
 // finishes well within its timeout and serve returns no error.
 func TestServeAndShutdown(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	vars := map[string]string{
 		"TOLLGATE_DATABASE_URL":     "sqlite:" + filepath.Join(dir, "t.db"),
@@ -248,6 +252,7 @@ func TestServeAndShutdown(t *testing.T) {
 }
 
 func TestConfigErrorsAreListed(t *testing.T) {
+	t.Parallel()
 	var out, errOut bytes.Buffer
 	getenv := func(k string) string {
 		return map[string]string{
@@ -274,8 +279,9 @@ func TestConfigErrorsAreListed(t *testing.T) {
 // TestPostgresNeedsMigrate: against an unmigrated PostgreSQL schema the
 // commands say what to run instead of failing on a missing table.
 func TestPostgresNeedsMigrate(t *testing.T) {
+	t.Parallel()
 	pgURL, _ := sqltest.PostgresURL(t)
-	e := &testEnv{t: t, vars: map[string]string{"TOLLGATE_DATABASE_URL": pgURL, "TOLLGATE_MASTER_KEY": newMasterKey()}, logs: &bytes.Buffer{}}
+	e := &testEnv{t: t, vars: map[string]string{"TOLLGATE_DATABASE_URL": pgURL, "TOLLGATE_MASTER_KEY": newMasterKey()}, logs: &logBuffer{}}
 	_, err := e.cli("", "client", "create", "--name", "x")
 	if err == nil || !strings.Contains(err.Error(), "tollgate migrate") {
 		t.Fatalf("client create on an unmigrated database: %v", err)

@@ -62,6 +62,7 @@ func (e *testEnv) verify(tok string) rfc9068 {
 }
 
 func TestClientCredentials(t *testing.T) {
+	t.Parallel()
 	for _, b := range backends {
 		t.Run(string(b), func(t *testing.T) {
 			t.Parallel()
@@ -97,6 +98,7 @@ func TestClientCredentials(t *testing.T) {
 }
 
 func TestClientCredentialsDefaultsAndPerClientSettings(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, embedded)
 	id, secret := e.newClient("--name", "reports", "--scopes", "a b c", "--default-scopes", "a", "--access-token-ttl", "90s")
 	plainID, plainSecret := e.newClient("--name", "plain", "--scopes", "x y")
@@ -123,6 +125,7 @@ func TestClientCredentialsDefaultsAndPerClientSettings(t *testing.T) {
 // TestTokenErrors checks RFC 6749 §5.2 to the letter: status, JSON body,
 // WWW-Authenticate and no-store headers.
 func TestTokenErrors(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, embedded)
 	id, secret := e.newClient("--name", "errs", "--scopes", "s")
 	pwID, pwSecret := e.newClient("--name", "pw", "--grant-types", "password,refresh_token")
@@ -212,6 +215,7 @@ func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) 
 
 // TestSuccessHeaders: a token response is never cached (RFC 6749 §5.1).
 func TestSuccessHeaders(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t, embedded)
 	id, secret := e.newClient("--name", "hdr")
 	e.start()

@@ -17,6 +17,7 @@ import (
 // embedded SQLite store accepts them, so the same answers are checked on
 // both.
 func TestUnstorableIdentifiers(t *testing.T) {
+	t.Parallel()
 	for _, b := range backends {
 		t.Run(string(b), func(t *testing.T) {
 			t.Parallel()
@@ -81,6 +82,7 @@ func TestUnstorableIdentifiers(t *testing.T) {
 // half-closes) is no server error: not a 5xx, not an ERROR log, and
 // counted as store_errors_total{kind="canceled"}, never kind="error".
 func TestCallerGone(t *testing.T) {
+	t.Parallel()
 	for _, b := range backends {
 		t.Run(string(b), func(t *testing.T) {
 			t.Parallel()

@@ -13,8 +13,8 @@ func TestLimiters(t *testing.T) {
 	limiters := map[string]func(t *testing.T) throttle.Limiter{
 		"local": func(*testing.T) throttle.Limiter { return throttle.NewLocalLimiter() },
 		"redis": func(t *testing.T) throttle.Limiter {
-			s := redistest.Open(t)
-			return throttle.NewRedisLimiter(s.Client(), "tgtest:rl:"+time.Now().Format("150405.000000000")+":")
+			_, prefix := redistest.Prefix(t)
+			return throttle.NewRedisLimiter(redistest.Open(t).Client(), prefix)
 		},
 	}
 	for name, open := range limiters {
@@ -61,8 +61,8 @@ func TestLimitersPerMinute(t *testing.T) {
 	limiters := map[string]func(t *testing.T) throttle.Limiter{
 		"local": func(*testing.T) throttle.Limiter { return throttle.NewLocalLimiter() },
 		"redis": func(t *testing.T) throttle.Limiter {
-			s := redistest.Open(t)
-			return throttle.NewRedisLimiter(s.Client(), "tgtest:rlm:"+time.Now().Format("150405.000000000")+":")
+			_, prefix := redistest.Prefix(t)
+			return throttle.NewRedisLimiter(redistest.Open(t).Client(), prefix)
 		},
 	}
 	for name, open := range limiters {

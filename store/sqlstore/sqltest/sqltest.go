@@ -11,31 +11,73 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/tollgate/tollgate/internal/testenv"
 	"github.com/tollgate/tollgate/store/sqlstore"
 )
 
 // EnvDatabaseURL names the variable holding the test PostgreSQL URL, e.g.
 // postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable.
-const EnvDatabaseURL = "TOLLGATE_TEST_DATABASE_URL"
+const EnvDatabaseURL = testenv.EnvDatabaseURL
 
 // cleanupTimeout bounds dropping a schema after the test's context ended.
 const cleanupTimeout = 30 * time.Second
 
 // OpenSQLite returns a migrated store on a new SQLite file in t.TempDir(),
-// closed when the test ends.
+// closed when the test ends. The file is a copy of one migrated once per
+// test binary: under -race migrating SQLite costs a tenth of a second or
+// more, and the contract suites open hundreds of stores. Migrate still
+// runs on the copy (and finds nothing to do).
 func OpenSQLite(t testing.TB) *sqlstore.Store {
 	t.Helper()
+	db, err := migratedSQLite()
+	if err != nil {
+		t.Fatalf("sqltest: %v", err)
+	}
 	path := filepath.Join(t.TempDir(), "tollgate.db")
+	if err := os.WriteFile(path, db, 0o600); err != nil {
+		t.Fatalf("sqltest: %v", err)
+	}
 	return openMigrated(t, "sqlite:"+path, sqlstore.Options{})
 }
+
+// migratedSQLite returns the bytes of a freshly migrated SQLite database,
+// made on first use. It is immutable, so sharing it between tests shares
+// no state.
+var migratedSQLite = sync.OnceValues(func() ([]byte, error) {
+	dir, err := os.MkdirTemp("", "sqltest-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "tollgate.db")
+	ctx := context.Background()
+	s, err := sqlstore.Open(ctx, "sqlite:"+path, sqlstore.Options{})
+	if err != nil {
+		return nil, err
+	}
+	err = s.Migrate(ctx)
+	// Closing the last connection checkpoints the WAL into the file.
+	if cerr := s.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(path + "-wal"); err == nil {
+		return nil, fmt.Errorf("migrated template %s kept a WAL after close", path)
+	}
+	return os.ReadFile(path)
+})
 
 // OpenPostgres returns a migrated store on a new schema tg_test_<hex> of
 // the test database. The store is closed and the schema dropped when the

@@ -1,0 +1,9 @@
+package clientcache_test
+
+import (
+	"testing"
+
+	"github.com/tollgate/tollgate/internal/testenv"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m, testenv.Redis) }
