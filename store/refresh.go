@@ -24,6 +24,9 @@ type RefreshToken struct {
 	// RotatedAt is set once the token has been exchanged for its successor.
 	// A rotated token is kept until ExpiresAt only to detect reuse.
 	RotatedAt time.Time
+	// KeyThumbprint binds the family to a DPoP key (RFC 9449 §5): every
+	// refresh must come with a proof signed by it. Empty: not bound.
+	KeyThumbprint string
 }
 
 // RefreshTokenStore keeps refresh tokens until they expire. Every method is

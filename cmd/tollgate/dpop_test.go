@@ -148,3 +148,62 @@ func TestDPoPBoundClient(t *testing.T) {
 		})
 	}
 }
+
+// TestDPoPRefreshBound: a password login with a DPoP proof starts a
+// refresh family bound to the proof's key (RFC 9449 §5): a refresh without
+// a proof, or with another key's, is invalid_dpop_proof and revokes
+// nothing; with the key it works and the next refresh token is bound too.
+func TestDPoPRefreshBound(t *testing.T) {
+	t.Parallel()
+	for _, b := range backends {
+		t.Run(string(b), func(t *testing.T) {
+			t.Parallel()
+			e := newTestEnv(t, b)
+			e.start()
+			id, sec := e.newClient("--name", "app", "--grant-types", "password,refresh_token")
+			e.createUser("dana", "a long passphrase", "")
+			tokenURL := e.vars["TOLLGATE_ISSUER"] + "/oauth2/token"
+			prover := func() *dpop.Prover {
+				_, k, _ := ed25519.GenerateKey(rand.Reader)
+				p, _ := dpop.NewProver(k, nil)
+				return p
+			}
+			mine, other := prover(), prover()
+			header := func(p *dpop.Prover) http.Header {
+				h := basic(id, sec)
+				if p != nil {
+					proof, err := p.Proof(http.MethodPost, tokenURL, "", "")
+					if err != nil {
+						t.Fatal(err)
+					}
+					h.Set("DPoP", proof)
+				}
+				return h
+			}
+			login := e.post("/oauth2/token", url.Values{"grant_type": {"password"}, "username": {"dana"}, "password": {"a long passphrase"}}, header(mine))
+			rt, _ := login.body["refresh_token"].(string)
+			if login.status != http.StatusOK || login.body["token_type"] != "DPoP" || rt == "" {
+				t.Fatalf("login with a proof: %d %v", login.status, login.body)
+			}
+			refresh := func(p *dpop.Prover, rt string) response {
+				return e.post("/oauth2/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}, header(p))
+			}
+			for name, p := range map[string]*dpop.Prover{"no proof": nil, "another key": other} {
+				if r := refresh(p, rt); r.status != http.StatusBadRequest || r.body["error"] != "invalid_dpop_proof" {
+					t.Fatalf("refresh with %s: %d %v", name, r.status, r.body)
+				}
+			}
+			r := refresh(mine, rt) // still valid: the refused attempts revoked nothing
+			next, _ := r.body["refresh_token"].(string)
+			if r.status != http.StatusOK || r.body["token_type"] != "DPoP" || next == "" {
+				t.Fatalf("refresh with the key: %d %v", r.status, r.body)
+			}
+			if r := refresh(nil, next); r.status != http.StatusBadRequest || r.body["error"] != "invalid_dpop_proof" {
+				t.Fatalf("the next refresh token is not bound: %d %v", r.status, r.body)
+			}
+			if r := refresh(mine, next); r.status != http.StatusOK {
+				t.Fatalf("the next refresh with the key: %d %v", r.status, r.body)
+			}
+		})
+	}
+}

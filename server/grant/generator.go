@@ -45,6 +45,8 @@ func (g generator) Token(ctx context.Context, data *oauth2.GenerateBasic, genRef
 		IssuedAt:       now,
 		FamilyIssuedAt: now,
 		ExpiresAt:      now.Add(e.refreshTTL(st.client)),
+		// A family begun with a DPoP proof stays bound to its key.
+		KeyThumbprint: st.req.KeyThumbprint,
 	}
 	return access, refresh, nil
 }

@@ -40,6 +40,10 @@ func (m rotatingManager) RefreshAccessToken(ctx context.Context, tgr *oauth2.Tok
 	return ti, nil
 }
 
+// errRefreshKey answers a refresh of a DPoP-bound family without a proof
+// by its key.
+var errRefreshKey = oauth.New(oauth.InvalidDPoPProof, "this refresh token is bound to a DPoP key: send a DPoP proof signed by that key")
+
 func (e *Engine) rotate(ctx context.Context, st *issuance, tgr *oauth2.TokenGenerateRequest) (oauth2.TokenInfo, error) {
 	family, ok := secret.ParseRefreshToken(tgr.Refresh)
 	if !ok {
@@ -60,6 +64,11 @@ func (e *Engine) rotate(ctx context.Context, st *issuance, tgr *oauth2.TokenGene
 	// A revoke-all for the client kills families it had started by then.
 	if !old.FamilyIssuedAt.After(st.client.TokensRevokedAt) {
 		return nil, errBadRefresh
+	}
+	// RFC 9449 §5: a bound family refreshes only with a proof by its key.
+	// Checked before reuse: a stolen token without the key revokes nothing.
+	if old.KeyThumbprint != "" && st.req.KeyThumbprint != old.KeyThumbprint {
+		return nil, errRefreshKey
 	}
 	now := e.opts.Now()
 	if !old.RotatedAt.IsZero() {
@@ -104,6 +113,7 @@ func (e *Engine) rotate(ctx context.Context, st *issuance, tgr *oauth2.TokenGene
 		IssuedAt:       now,
 		FamilyIssuedAt: old.FamilyIssuedAt,
 		ExpiresAt:      now.Add(e.refreshTTL(st.client)),
+		KeyThumbprint:  old.KeyThumbprint,
 	}
 	err = e.opts.Refresh.RotateRefreshToken(ctx, family, id, next, now)
 	switch {

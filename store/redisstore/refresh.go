@@ -17,6 +17,7 @@ const (
 	fieldScopes  = "scopes"
 	fieldIssued  = "iat"
 	fieldFamily  = "fiat"
+	fieldJKT     = "jkt"
 	fieldExpires = "exp"
 	fieldRotated = "rot"
 	timeEncoding = time.RFC3339Nano
@@ -144,12 +145,12 @@ func tokenArgs(t *store.RefreshToken) ([]any, error) {
 		t.ID, t.ExpiresAt.UnixMilli(),
 		t.ClientID, t.UserID, string(scopes),
 		formatTime(t.IssuedAt), formatTime(t.FamilyIssuedAt), formatTime(t.ExpiresAt),
-		rotated,
+		rotated, t.KeyThumbprint,
 	}, nil
 }
 
 func decodeToken(familyID, id string, f map[string]string) (*store.RefreshToken, error) {
-	t := &store.RefreshToken{ID: id, FamilyID: familyID, ClientID: f[fieldClient], UserID: f[fieldUser]}
+	t := &store.RefreshToken{ID: id, FamilyID: familyID, ClientID: f[fieldClient], UserID: f[fieldUser], KeyThumbprint: f[fieldJKT]}
 	if err := json.Unmarshal([]byte(f[fieldScopes]), &t.Scopes); err != nil {
 		return nil, fmt.Errorf("scopes: %w", err)
 	}

@@ -21,8 +21,9 @@ end
 `
 
 // luaPut is shared by the scripts that store a token. The token is described
-// by nine arguments starting at ARGV[a]: id, expiry (Unix ms), then the
-// hash fields client, user, scopes, iat, fiat, exp and rot. A token already
+// by ten arguments starting at ARGV[a]: id, expiry (Unix ms), then the
+// hash fields client, user, scopes, iat, fiat, exp, rot and jkt (the DPoP
+// key thumbprint; tokens written before it have no such field). A token already
 // expired by the Redis clock is not written at all; otherwise it expires at
 // its own expiry, and the family set, pruned of expired members, expires
 // with its last member.
@@ -34,7 +35,7 @@ local function put(tok, fam, a)
   end
   redis.call('HSET', tok, 'client', ARGV[a + 2], 'user', ARGV[a + 3],
     'scopes', ARGV[a + 4], 'iat', ARGV[a + 5], 'fiat', ARGV[a + 6],
-    'exp', ARGV[a + 7], 'rot', ARGV[a + 8])
+    'exp', ARGV[a + 7], 'rot', ARGV[a + 8], 'jkt', ARGV[a + 9])
   redis.call('PEXPIREAT', tok, ARGV[a + 1])
   redis.call('ZADD', fam, ARGV[a + 1], ARGV[a])
   redis.call('ZREMRANGEBYSCORE', fam, '-inf', '(' .. now)
@@ -53,7 +54,7 @@ return 0
 
 // rotateScript: KEYS old token, family set, revocation marker, next token;
 // ARGV[1] old ID, ARGV[2] the caller's now (Unix ms), ARGV[3] the rotated-at
-// field, ARGV[4..12] the next token as luaPut. The checks and both writes
+// field, ARGV[4..13] the next token as luaPut. The checks and both writes
 // run atomically, so of concurrent rotations exactly one sees rot empty.
 var rotateScript = redis.NewScript(luaPut + `
 if redis.call('EXISTS', KEYS[3]) == 1 then return 4 end

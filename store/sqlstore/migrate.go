@@ -33,6 +33,7 @@ func migrations() []*gormigrate.Migration {
 		migrationChangeLog(),
 		migrationClientDisabled(),
 		migrationClientDPoPBound(),
+		migrationRefreshDPoP(),
 	}
 }
 

@@ -26,3 +26,24 @@ func migrationClientDPoPBound() *gormigrate.Migration {
 		},
 	}
 }
+
+// refreshDPoPV14 is the column migration 202612020005_refresh_dpop adds: a
+// refresh family bound to a DPoP key (RFC 9449 §5). Empty for every
+// existing token, which stays unbound (expand only).
+type refreshDPoPV14 struct {
+	KeyThumbprint string `gorm:"column:dpop_jkt;not null;default:''"`
+}
+
+func (refreshDPoPV14) TableName() string { return "refresh_tokens" }
+
+func migrationRefreshDPoP() *gormigrate.Migration {
+	return &gormigrate.Migration{
+		ID: "202612020005_refresh_dpop",
+		Migrate: func(tx *gorm.DB) error {
+			return tx.Migrator().AddColumn(&refreshDPoPV14{}, "KeyThumbprint")
+		},
+		Rollback: func(tx *gorm.DB) error {
+			return tx.Migrator().DropColumn(&refreshDPoPV14{}, "KeyThumbprint")
+		},
+	}
+}

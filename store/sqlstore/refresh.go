@@ -24,6 +24,7 @@ type refreshTokenRow struct {
 	FamilyIssuedAt time.Time  `gorm:"column:family_issued_at"`
 	ExpiresAt      time.Time  `gorm:"column:expires_at"`
 	RotatedAt      *time.Time `gorm:"column:rotated_at"`
+	KeyThumbprint  string     `gorm:"column:dpop_jkt"`
 }
 
 func (refreshTokenRow) TableName() string { return "refresh_tokens" }
@@ -48,6 +49,7 @@ func refreshToRow(t *store.RefreshToken) refreshTokenRow {
 		FamilyIssuedAt: dbTime(t.FamilyIssuedAt),
 		ExpiresAt:      dbTime(t.ExpiresAt),
 		RotatedAt:      dbNullTime(t.RotatedAt),
+		KeyThumbprint:  t.KeyThumbprint,
 	}
 }
 
@@ -66,6 +68,7 @@ func (r *refreshTokenRow) toRefreshToken() (*store.RefreshToken, error) {
 		FamilyIssuedAt: fromDBTime(r.FamilyIssuedAt),
 		ExpiresAt:      fromDBTime(r.ExpiresAt),
 		RotatedAt:      fromDBNullTime(r.RotatedAt),
+		KeyThumbprint:  r.KeyThumbprint,
 	}, nil
 }
 

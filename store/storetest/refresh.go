@@ -226,6 +226,7 @@ func refreshFixture(family string, now time.Time) *store.RefreshToken {
 		IssuedAt:       now,
 		FamilyIssuedAt: now.Add(-3 * time.Hour),
 		ExpiresAt:      now.Add(time.Hour),
+		KeyThumbprint:  "jkt-" + refreshID(),
 	}
 }
 
@@ -288,7 +289,8 @@ func refreshEqual(t *testing.T, want, got *store.RefreshToken) {
 		!got.IssuedAt.Equal(want.IssuedAt) ||
 		!got.FamilyIssuedAt.Equal(want.FamilyIssuedAt) ||
 		!got.ExpiresAt.Equal(want.ExpiresAt) ||
-		!got.RotatedAt.Equal(want.RotatedAt) {
+		!got.RotatedAt.Equal(want.RotatedAt) ||
+		got.KeyThumbprint != want.KeyThumbprint {
 		t.Errorf("refresh token mismatch:\n got %+v\nwant %+v", got, want)
 	}
 }
