@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -120,6 +121,12 @@ func (e *testEnv) start() *httptest.Server {
 	}
 	lc := net.ListenConfig{Control: e.control}
 	ln, err := lc.Listen(context.Background(), "tcp", addr)
+	// Tests run in parallel: between a stop and this restart another
+	// test's connection may briefly hold the port as its local end.
+	for deadline := time.Now().Add(3 * time.Second); errors.Is(err, syscall.EADDRINUSE) && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+		ln, err = lc.Listen(context.Background(), "tcp", addr)
+	}
 	if err != nil {
 		e.t.Fatal(err)
 	}

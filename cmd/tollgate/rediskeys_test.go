@@ -27,6 +27,7 @@ func TestRedisKeysCleanedUp(t *testing.T) {
 		p := newProxy(t, ru.Host)
 		ru.Host = p.addr
 		e.vars["TOLLGATE_REDIS_URL"] = ru.String()
+		e.addr = "" // any port: nothing here needs the old issuer
 		e.start()
 		rt := e.login(id, secret, "alice", "correct horse battery").body["refresh_token"].(string)
 		if r := e.refresh(id, secret, rt); r.status != 200 {
