@@ -100,8 +100,8 @@ func TestDPoPTokenEndpoint(t *testing.T) {
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.SetBasicAuth(rs.ID, rs.Secret)
 	var intro struct {
-		Active    bool   `json:"active"`
-		TokenType string `json:"token_type"`
+		Active    bool                 `json:"active"`
+		TokenType string               `json:"token_type"`
 		Cnf       struct{ JKT string } `json:"cnf"`
 	}
 	if err := json.Unmarshal(do(t, req, http.StatusOK), &intro); err != nil || !intro.Active || intro.TokenType != "DPoP" || intro.Cnf.JKT != jkt {

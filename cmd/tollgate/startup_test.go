@@ -13,7 +13,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,27 +22,9 @@ import (
 	"github.com/tollgate/tollgate/store/sqlstore/sqltest"
 )
 
-// syncBuffer collects what a running serve logs while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // started is a `tollgate serve` run through run, as main does.
 type started struct {
-	logs *syncBuffer
+	logs *logBuffer
 	done chan error
 	stop context.CancelFunc
 }
@@ -53,7 +34,7 @@ type started struct {
 func startServe(t *testing.T, vars map[string]string) (s *started, err error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	s = &started{logs: &syncBuffer{}, done: make(chan error, 1), stop: cancel}
+	s = &started{logs: &logBuffer{}, done: make(chan error, 1), stop: cancel}
 	go func() {
 		s.done <- run(ctx, []string{"serve"}, func(k string) string { return vars[k] }, strings.NewReader(""), io.Discard, s.logs)
 	}()
