@@ -36,6 +36,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tollgate/tollgate/internal/testenv"
 	"github.com/tollgate/tollgate/store/redisstore/redistest"
 	"github.com/tollgate/tollgate/store/sqlstore/sqltest"
 )
@@ -220,11 +221,13 @@ func newHarness(t *testing.T) *harness {
 	}
 	h := &harness{repo: repo, bin: t.TempDir()}
 	h.gobin = h.bin
-	build := exec.Command("go", "build", "-o", filepath.Join(h.bin, "tollgate"), "./cmd/tollgate")
-	build.Dir = repo
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/tollgate: %v\n%s", err, out)
+	// The blocks find tollgate on PATH: a copy of the run's shared build,
+	// since README's go install writes to this folder.
+	built, err := testenv.Binary(context.Background())
+	if err != nil {
+		t.Fatal(err)
 	}
+	copyFile(t, built, filepath.Join(h.bin, "tollgate"))
 	h.pgURL, _ = sqltest.PostgresURL(t)
 	h.redis, h.prefix = redistest.Prefix(t) // emptied and checked after the servers stop
 	return h
@@ -381,4 +384,16 @@ func freePort(t *testing.T) int {
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// copyFile copies an executable.
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -24,6 +24,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tollgate/tollgate/internal/testenv"
 )
 
 // tollgateBin is built once by TestMain.
@@ -35,21 +37,14 @@ var httpc = &http.Client{Timeout: 10 * time.Second}
 func TestMain(m *testing.M) { os.Exit(testMain(m)) }
 
 func testMain(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "examples-test-")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	bin, err := testenv.Binary(ctx)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	defer os.RemoveAll(dir)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	tollgateBin = filepath.Join(dir, "tollgate")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", tollgateBin, "github.com/tollgate/tollgate/cmd/tollgate")
-	cmd.Dir = here()
-	if out, err := cmd.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "go build cmd/tollgate: %v\n%s", err, out)
-		return 1
-	}
+	tollgateBin = bin
 	return m.Run()
 }
 

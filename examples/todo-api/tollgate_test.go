@@ -18,11 +18,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tollgate/tollgate/internal/testenv"
 )
 
 // tollgateBin is built once by TestMain.
@@ -31,22 +32,14 @@ var tollgateBin string
 func TestMain(m *testing.M) { os.Exit(testMain(m)) }
 
 func testMain(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "todo-api-test-")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	bin, err := testenv.Binary(ctx)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	defer os.RemoveAll(dir)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	tollgateBin = filepath.Join(dir, "tollgate")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", tollgateBin, "github.com/tollgate/tollgate/cmd/tollgate")
-	_, self, _, _ := runtime.Caller(0)
-	cmd.Dir = filepath.Dir(self)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "go build cmd/tollgate: %v\n%s", err, out)
-		return 1
-	}
+	tollgateBin = bin
 	return m.Run()
 }
 

@@ -1,5 +1,5 @@
 // Package tollgatetest runs real Tollgate servers for the tests of the
-// client packages: it builds cmd/tollgate once per test binary, starts
+// client packages: it builds cmd/tollgate once per test run, starts
 // `tollgate serve` processes on the embedded database, and drives the
 // command line as an operator would. Only tests import it.
 package tollgatetest
@@ -14,66 +14,39 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tollgate/tollgate/internal/testenv"
 )
 
 // Bounds on waiting for processes.
 const (
-	buildTimeout = 5 * time.Minute
 	readyTimeout = 30 * time.Second
 	stopTimeout  = 10 * time.Second
 	cliTimeout   = 30 * time.Second
 )
 
 var (
-	binDir    string
 	buildOnce sync.Once
 	binPath   string
 	buildErr  error
 )
 
-// Main runs a package's tests (call it from TestMain) and removes the
-// built binary afterwards.
+// Main runs a package's tests (call it from TestMain).
 func Main(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "tollgatetest-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	binDir = dir
-	defer os.RemoveAll(dir)
 	return m.Run()
 }
 
-// binary builds cmd/tollgate on first use.
+// binary builds cmd/tollgate on first use (one copy shared by every
+// package of the run; see testenv.Binary).
 func binary(t testing.TB) string {
 	t.Helper()
-	if binDir == "" {
-		t.Fatal("tollgatetest: call tollgatetest.Main from TestMain")
-	}
 	buildOnce.Do(func() {
-		goBin, err := exec.LookPath("go")
-		if err != nil {
-			buildErr = fmt.Errorf("the go command is needed to build tollgate: %w", err)
-			return
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
-		defer cancel()
-		out := filepath.Join(binDir, "tollgate")
-		cmd := exec.CommandContext(ctx, goBin, "build", "-o", out, "github.com/tollgate/tollgate/cmd/tollgate")
-		// Build inside this module, wherever the test binary runs from.
-		_, self, _, _ := runtime.Caller(0)
-		cmd.Dir = filepath.Dir(self)
-		if b, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build cmd/tollgate: %w\n%s", err, b)
-			return
-		}
-		binPath = out
+		binPath, buildErr = testenv.Binary(context.Background())
 	})
 	if buildErr != nil {
 		t.Fatal(buildErr)
