@@ -43,11 +43,35 @@ type Client struct {
 	// client (RFC 9449 §5.2, dpop_bound_access_tokens): its access tokens
 	// are all sender-constrained.
 	DPoPBound bool
+	// AuthMethod is how the client authenticates (RFC 7591 §2
+	// token_endpoint_auth_method): one of the AuthMethod constants; ""
+	// reads as AuthClientSecretBasic.
+	AuthMethod string
+	// JWKS is the client's public JWK Set (RFC 7517 §5, JSON) and JWKSURI
+	// where it is published; a private_key_jwt client has exactly one.
+	JWKS      []byte
+	JWKSURI   string
 	CreatedAt time.Time
 	UpdatedAt time.Time // TokensRevokedAt, when set, revokes every token of this subject
 	// issued at or before it; refresh-token families started by then die.
 	TokensRevokedAt time.Time
 }
+
+// Client authentication methods (RFC 7591 §2, RFC 7523 §2.2). The two
+// secret methods are interchangeable: a client with either may send its
+// secret in the Authorization header or in the body.
+const (
+	AuthClientSecretBasic = "client_secret_basic"
+	AuthClientSecretPost  = "client_secret_post"
+	AuthPrivateKeyJWT     = "private_key_jwt"
+)
+
+// AuthMethods lists the values AuthMethod may take.
+var AuthMethods = []string{AuthClientSecretBasic, AuthClientSecretPost, AuthPrivateKeyJWT}
+
+// UsesKeys reports whether c authenticates with a signed assertion
+// instead of a secret.
+func (c *Client) UsesKeys() bool { return c.AuthMethod == AuthPrivateKeyJWT }
 
 // ClientStore persists clients.
 type ClientStore interface {

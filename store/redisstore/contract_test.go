@@ -19,6 +19,9 @@ func TestContract(t *testing.T) {
 		return redistest.Open(t)
 	})
 	t.Run("Revocations", func(t *testing.T) { storetest.RunRevocations(t, openRevocationPair) })
+	t.Run("Replays", func(t *testing.T) {
+		storetest.RunReplays(t, func(t *testing.T) store.ReplayStore { return redistest.Open(t) })
+	})
 	t.Run("RevocationRoster", func(t *testing.T) {
 		storetest.RunRevocationRoster(t, func(t *testing.T) (a, b store.RevocationRoster) {
 			first, prefix := openWithPrefix(t)

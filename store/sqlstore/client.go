@@ -29,6 +29,9 @@ type clientRow struct {
 	RateLimit           int        `gorm:"column:rate_limit"`
 	Disabled            bool       `gorm:"column:disabled"`
 	DPoPBound           bool       `gorm:"column:dpop_bound"`
+	AuthMethod          string     `gorm:"column:token_endpoint_auth_method"`
+	JWKS                string     `gorm:"column:jwks"`
+	JWKSURI             string     `gorm:"column:jwks_uri"`
 	CreatedAt           time.Time  `gorm:"column:created_at;autoCreateTime:false"`
 	UpdatedAt           time.Time  `gorm:"column:updated_at;autoUpdateTime:false"`
 }
@@ -54,6 +57,9 @@ func clientToRow(c *store.Client) clientRow {
 		RateLimit:           c.RateLimit,
 		Disabled:            c.Disabled,
 		DPoPBound:           c.DPoPBound,
+		AuthMethod:          c.AuthMethod,
+		JWKS:                string(c.JWKS),
+		JWKSURI:             c.JWKSURI,
 		CreatedAt:           dbTime(c.CreatedAt),
 		UpdatedAt:           dbTime(c.UpdatedAt),
 	}
@@ -79,8 +85,13 @@ func (r *clientRow) toClient() (*store.Client, error) {
 		RateLimit:           r.RateLimit,
 		Disabled:            r.Disabled,
 		DPoPBound:           r.DPoPBound,
+		AuthMethod:          r.AuthMethod,
+		JWKSURI:             r.JWKSURI,
 		CreatedAt:           fromDBTime(r.CreatedAt),
 		UpdatedAt:           fromDBTime(r.UpdatedAt),
+	}
+	if r.JWKS != "" {
+		c.JWKS = []byte(r.JWKS)
 	}
 	if d.err != nil {
 		return nil, d.err
@@ -149,11 +160,14 @@ func (s *Store) UpdateClient(ctx context.Context, c *store.Client) error {
 		"refresh_token_ttl_ns":   row.RefreshTokenTTLNs,
 		"max_access_token_ttl_ns": gorm.Expr("CASE WHEN max_access_token_ttl_ns > ? THEN max_access_token_ttl_ns ELSE ? END",
 			row.MaxAccessTokenTTLNs, row.MaxAccessTokenTTLNs),
-		"updated_at":        row.UpdatedAt,
-		"tokens_revoked_at": row.TokensRevokedAt,
-		"rate_limit":        row.RateLimit,
-		"disabled":          row.Disabled,
-		"dpop_bound":        row.DPoPBound,
+		"updated_at":                 row.UpdatedAt,
+		"tokens_revoked_at":          row.TokensRevokedAt,
+		"rate_limit":                 row.RateLimit,
+		"disabled":                   row.Disabled,
+		"dpop_bound":                 row.DPoPBound,
+		"token_endpoint_auth_method": row.AuthMethod,
+		"jwks":                       row.JWKS,
+		"jwks_uri":                   row.JWKSURI,
 	}
 	return s.writeChange(ctx, "update client", store.ChangeClient, row.ID, func(tx *gorm.DB) error {
 		return updateByID(tx, &clientRow{}, row.ID, fields)

@@ -34,6 +34,8 @@ func migrations() []*gormigrate.Migration {
 		migrationClientDisabled(),
 		migrationClientDPoPBound(),
 		migrationRefreshDPoP(),
+		migrationClientKeys(),
+		migrationAssertionReplay(),
 	}
 }
 

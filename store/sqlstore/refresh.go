@@ -213,7 +213,12 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 		n += res.RowsAffected
 		revs, err := deleteExpiredRevocations(tx, now)
 		n += revs
-		return err
+		if err != nil {
+			return err
+		}
+		res = tx.Where("expires_at <= ?", now).Delete(&replayRow{})
+		n += res.RowsAffected
+		return res.Error
 	})
 	if err != nil {
 		return 0, err

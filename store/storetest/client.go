@@ -61,6 +61,9 @@ func clientFull(t *testing.T, id, name string) *store.Client {
 		RateLimit:           250,
 		Disabled:            true,
 		DPoPBound:           true,
+		AuthMethod:          store.AuthPrivateKeyJWT,
+		JWKS:                []byte(`{"keys":[{"kty":"OKP","crv":"Ed25519","kid":"k1","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}`),
+		JWKSURI:             "https://keys.example.com/jwks.json",
 		CreatedAt:           fixtureTime(0),
 		UpdatedAt:           fixtureTime(time.Hour),
 	}
@@ -85,6 +88,9 @@ func clientCompare(t *testing.T, what string, want, got *store.Client, createdAt
 	d.value("RateLimit", want.RateLimit, got.RateLimit)
 	d.value("Disabled", want.Disabled, got.Disabled)
 	d.value("DPoPBound", want.DPoPBound, got.DPoPBound)
+	d.value("AuthMethod", want.AuthMethod, got.AuthMethod)
+	d.bytes("JWKS", want.JWKS, got.JWKS)
+	d.value("JWKSURI", want.JWKSURI, got.JWKSURI)
 	d.strings("GrantTypes", want.GrantTypes, got.GrantTypes)
 	d.strings("Scopes", want.Scopes, got.Scopes)
 	d.strings("DefaultScopes", want.DefaultScopes, got.DefaultScopes)
@@ -150,6 +156,7 @@ func clientClone(c *store.Client) *store.Client {
 	d := *c
 	d.SecretHash = slices.Clone(c.SecretHash)
 	d.PrevSecretHash = slices.Clone(c.PrevSecretHash)
+	d.JWKS = slices.Clone(c.JWKS)
 	d.GrantTypes = slices.Clone(c.GrantTypes)
 	d.Scopes = slices.Clone(c.Scopes)
 	d.DefaultScopes = slices.Clone(c.DefaultScopes)
@@ -217,6 +224,9 @@ func clientUpdate(t *testing.T, s store.ClientStore) {
 	upd.Roles = nil
 	upd.AccessTokenTTL = 0
 	upd.RefreshTokenTTL = time.Hour
+	upd.AuthMethod = store.AuthClientSecretPost
+	upd.JWKS = nil
+	upd.JWKSURI = ""
 	upd.CreatedAt = fixtureTime(-100 * time.Hour) // must be ignored
 	upd.UpdatedAt = fixtureTime(2 * time.Hour)
 	fixtureNoErr(t, "update", s.UpdateClient(ctx, upd))
