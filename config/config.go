@@ -83,6 +83,11 @@ type Tokens struct {
 	// DPoPNonce is "required" to make the token endpoint demand a nonce of
 	// its own in every DPoP proof (RFC 9449 §8), or "off" (the default).
 	DPoPNonce string `yaml:"dpop_nonce"`
+	// AssertionMaxLifetime caps how far ahead the exp of a private_key_jwt
+	// client assertion may be (RFC 7523 §3).
+	AssertionMaxLifetime time.Duration `yaml:"assertion_max_lifetime"`
+	// JWKSFetchTimeout bounds one fetch of a client's jwks_uri.
+	JWKSFetchTimeout time.Duration `yaml:"jwks_fetch_timeout"`
 }
 
 // PublicScopeList returns PublicScopes split into scope values.
@@ -173,6 +178,9 @@ func defaults() Config {
 			ClockSkew:        30 * time.Second,
 			KeyPrePublish:    10 * time.Minute,
 			DPoPNonce:        "off",
+
+			AssertionMaxLifetime: 5 * time.Minute,
+			JWKSFetchTimeout:     5 * time.Second,
 		},
 		Log:    Log{Level: "info", Format: "json"},
 		Limits: Limits{RevocationRate: 50, StreamsPerClient: 100, Streams: 2000, LoginRate: 10, LoginQueueTimeout: 2 * time.Second, APIKeysPerOwner: 100},

@@ -37,6 +37,8 @@ func (c Config) LogValue() slog.Value {
 			dur("key_prepublish", c.Tokens.KeyPrePublish),
 			slog.String("public_scopes", c.Tokens.PublicScopes),
 			slog.String("dpop_nonce", c.Tokens.DPoPNonce),
+			dur("assertion_max_lifetime", c.Tokens.AssertionMaxLifetime),
+			dur("jwks_fetch_timeout", c.Tokens.JWKSFetchTimeout),
 		),
 		slog.Group("log", slog.String("level", c.Log.Level), slog.String("format", c.Log.Format)),
 		slog.Group("server",

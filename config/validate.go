@@ -190,6 +190,8 @@ func validateTokens(t Tokens) []error {
 	// A long grace would let a stolen refresh token be replayed unnoticed.
 	errs = append(errs, checkRange("tokens.refresh_reuse_grace (TOLLGATE_REFRESH_REUSE_GRACE)", t.RefreshReuseGrace, 0, time.Minute)...)
 	errs = append(errs, checkRange("tokens.key_prepublish (TOLLGATE_KEY_PREPUBLISH)", t.KeyPrePublish, time.Minute, 24*time.Hour)...)
+	errs = append(errs, checkRange("tokens.assertion_max_lifetime (TOLLGATE_ASSERTION_MAX_LIFETIME)", t.AssertionMaxLifetime, time.Minute, time.Hour)...)
+	errs = append(errs, checkRange("tokens.jwks_fetch_timeout (TOLLGATE_JWKS_FETCH_TIMEOUT)", t.JWKSFetchTimeout, 100*time.Millisecond, 30*time.Second)...)
 	if t.DPoPNonce != "off" && t.DPoPNonce != "required" {
 		errs = append(errs, fmt.Errorf("tokens.dpop_nonce (TOLLGATE_DPOP_NONCE) %q is not a choice: write off or required", t.DPoPNonce))
 	}

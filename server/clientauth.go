@@ -19,6 +19,9 @@ const ScopeIntrospect = "tollgate:introspect"
 // *grant.Engine implements it.
 type ClientAuthenticator interface {
 	Authenticate(ctx context.Context, clientID, clientSecret string) (*store.Client, error)
+	// AuthenticateAssertion checks a JWT client assertion (RFC 7523 §3)
+	// instead of a secret.
+	AuthenticateAssertion(ctx context.Context, clientID, assertion string) (*store.Client, error)
 }
 
 // authenticateForm authenticates the client of a form POST (revocation,

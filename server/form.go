@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/tollgate/tollgate/server/assertion"
 	"github.com/tollgate/tollgate/server/oauth"
 	"github.com/tollgate/tollgate/store"
 )
@@ -76,9 +77,11 @@ func safeName(k string) string {
 	return `"` + k + `"`
 }
 
-// clientCredentials are the client's claimed identity and secret.
+// clientCredentials are the client's claimed identity and secret, or its
+// JWT assertion (RFC 7521 §4.2).
 type clientCredentials struct {
 	ID, Secret string
+	Assertion  string
 	// Basic reports the credentials came in the Authorization header, so an
 	// invalid_client answer carries a WWW-Authenticate challenge.
 	Basic bool
@@ -91,6 +94,9 @@ var errBadBasic = oauth.New(oauth.InvalidClient, "the Authorization header must 
 // use exactly one method.
 func extractClient(r *http.Request, form url.Values) (clientCredentials, error) {
 	hdr := r.Header.Values("Authorization")
+	if form.Has("client_assertion") || form.Has("client_assertion_type") {
+		return extractAssertion(form, len(hdr) > 0)
+	}
 	switch len(hdr) {
 	case 0:
 		return clientCredentials{ID: form.Get("client_id"), Secret: form.Get("client_secret")}, nil
@@ -111,6 +117,25 @@ func extractClient(r *http.Request, form url.Values) (clientCredentials, error) 
 	}
 	cc.ID, cc.Secret = id, secret
 	return cc, nil
+}
+
+// extractAssertion reads a JWT client assertion (RFC 7521 §4.2). The
+// client_id is optional: the assertion's sub names the client.
+func extractAssertion(form url.Values, basic bool) (clientCredentials, error) {
+	switch {
+	case basic || form.Has("client_secret"):
+		return clientCredentials{}, oauth.New(oauth.InvalidRequest, "use one client authentication method: client_assertion, HTTP Basic or client_secret, not several")
+	case form.Get("client_assertion_type") != assertion.Type:
+		return clientCredentials{}, oauth.New(oauth.InvalidRequest, "client_assertion_type must be "+assertion.Type)
+	case form.Get("client_assertion") == "":
+		return clientCredentials{}, oauth.New(oauth.InvalidRequest, "client_assertion is required with client_assertion_type")
+	}
+	a := form.Get("client_assertion")
+	id := form.Get("client_id")
+	if id == "" {
+		id = assertion.Subject(a)
+	}
+	return clientCredentials{ID: id, Assertion: a}, nil
 }
 
 // parseBasic decodes an HTTP Basic credential. The scheme is

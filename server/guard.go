@@ -173,7 +173,13 @@ func (g *guard) authenticate(c *gin.Context, auth ClientAuthenticator, cc client
 	if g.locked(c, a) {
 		return nil, errAnswered
 	}
-	cl, err := auth.Authenticate(c.Request.Context(), cc.ID, cc.Secret)
+	var cl *store.Client
+	var err error
+	if cc.Assertion != "" {
+		cl, err = auth.AuthenticateAssertion(c.Request.Context(), cc.ID, cc.Assertion)
+	} else {
+		cl, err = auth.Authenticate(c.Request.Context(), cc.ID, cc.Secret)
+	}
 	if err != nil {
 		if b, ok := blamed(a, err, ""); ok {
 			g.failed(b)

@@ -7,7 +7,9 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/tollgate/tollgate/clients/dpop"
+	"github.com/tollgate/tollgate/server/assertion"
 	"github.com/tollgate/tollgate/server/grant"
+	"github.com/tollgate/tollgate/store"
 )
 
 // metadata is the RFC 8414 authorization server metadata document.
@@ -24,13 +26,17 @@ type metadata struct {
 	JWKSURI                           string   `json:"jwks_uri"`
 	GrantTypesSupported               []string `json:"grant_types_supported"`
 	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
+	// The JWS algorithms of private_key_jwt assertions (RFC 8414 §2).
+	TokenEndpointAuthSigningAlgs []string `json:"token_endpoint_auth_signing_alg_values_supported"`
 	// ScopesSupported is only what the operator marks public (RFC 8414 §2:
 	// a server may leave out scopes it supports); none omits the field.
 	ScopesSupported          []string `json:"scopes_supported,omitempty"`
 	IntrospectionEndpoint    string   `json:"introspection_endpoint"`
 	IntrospectionAuthMethods []string `json:"introspection_endpoint_auth_methods_supported"`
+	IntrospectionAuthAlgs    []string `json:"introspection_endpoint_auth_signing_alg_values_supported"`
 	RevocationEndpoint       string   `json:"revocation_endpoint"`
 	RevocationAuthMethods    []string `json:"revocation_endpoint_auth_methods_supported"`
+	RevocationAuthAlgs       []string `json:"revocation_endpoint_auth_signing_alg_values_supported"`
 	// Tollgate's revocation feed for resource servers that validate
 	// tokens locally (RFC 8414 §2 allows additional metadata).
 	RevocationFeedEndpoint       string `json:"revocation_feed_endpoint"`
@@ -40,7 +46,7 @@ type metadata struct {
 }
 
 // authMethods are the client authentication methods of every endpoint.
-var authMethods = []string{"client_secret_basic", "client_secret_post"}
+var authMethods = []string{store.AuthClientSecretBasic, store.AuthClientSecretPost, store.AuthPrivateKeyJWT}
 
 // metadataHandler serves the RFC 8414 document. It is public, so it never
 // lists the registered clients' scopes (Tollgate's own tollgate:admin
@@ -52,11 +58,14 @@ func metadataHandler(issuer string, publicScopes []string) gin.HandlerFunc {
 		JWKSURI:                           issuer + pathJWKS,
 		GrantTypesSupported:               append(slices.Clone(grant.Supported), grant.TokenExchange),
 		TokenEndpointAuthMethodsSupported: authMethods,
+		TokenEndpointAuthSigningAlgs:      assertion.Algorithms,
 		ScopesSupported:                   slices.Clone(publicScopes),
 		IntrospectionEndpoint:             issuer + pathIntrospect,
 		IntrospectionAuthMethods:          authMethods,
+		IntrospectionAuthAlgs:             assertion.Algorithms,
 		RevocationEndpoint:                issuer + pathRevoke,
 		RevocationAuthMethods:             authMethods,
+		RevocationAuthAlgs:                assertion.Algorithms,
 		RevocationFeedEndpoint:            issuer + pathRevocations,
 		RevocationFeedStreamEndpoint:      issuer + pathRevocationsFeed,
 		DPoPAlgs:                          dpop.Algorithms,

@@ -93,5 +93,5 @@ func tokenRequest(r *http.Request) (*grant.Request, error) {
 	if gt != grant.TokenExchange && !slices.Contains(grant.Supported, gt) {
 		return nil, oauth.New(oauth.UnsupportedGrantType, "supported grant types: client_credentials, password, refresh_token, "+grant.TokenExchange)
 	}
-	return &grant.Request{GrantType: gt, ClientID: cc.ID, ClientSecret: cc.Secret, Form: form}, nil
+	return &grant.Request{GrantType: gt, ClientID: cc.ID, ClientSecret: cc.Secret, ClientAssertion: cc.Assertion, Form: form}, nil
 }

@@ -20,7 +20,8 @@ func clientCmd(e *env) *cobra.Command {
 // createdClient is printed once by client create: the only time the secret
 // is ever shown.
 type createdClient struct {
-	ClientSecret string `json:"client_secret"`
+	// Absent for a private_key_jwt client, which has none.
+	ClientSecret string `json:"client_secret,omitempty"`
 	registry.ClientView
 }
 
@@ -30,14 +31,19 @@ func clientCreateCmd(e *env) *cobra.Command {
 		grantTypes, scopes, defaultScopes string
 		audience, roles                   string
 		asJSON                            bool
+		keys                              keyFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "create --name NAME",
 		Short: "Register a client and print its secret (shown once)",
 		Example: `  tollgate client create --name billing-sync --scopes "invoices:read invoices:write"
   tollgate client create --name admin --scopes tollgate:admin --json
-  tollgate client create --name web --grant-types password,refresh_token --scopes profile --roles admin --json`,
+  tollgate client create --name web --grant-types password,refresh_token --scopes profile --roles admin --json
+  tollgate client create --name worker --auth-method private_key_jwt --jwks-file worker.jwks.json`,
 		Args: cobra.NoArgs,
+		PreRunE: func(cmd *cobra.Command, _ []string) error {
+			return keys.apply(&spec, cmd.Flags().Changed)
+		},
 		RunE: e.withOps(func(ctx context.Context, o ops, _ []string) error {
 			spec.GrantTypes = splitList(grantTypes)
 			spec.Scopes = strings.Fields(scopes)
@@ -50,6 +56,11 @@ func clientCreateCmd(e *env) *cobra.Command {
 			}
 			if asJSON {
 				return writeJSON(e.stdout, createdClient{ClientSecret: sec, ClientView: v})
+			}
+			if sec == "" {
+				fmt.Fprintf(e.stdout, "client_id:     %s\nauth_method:   %s (no secret)\n", v.ClientID, v.TokenEndpointAuthMethod)
+				_, err = fmt.Fprintf(e.stdout, "grant_types:   %s\nscope:         %s\n", strings.Join(v.GrantTypes, ","), orDash(v.Scope))
+				return err
 			}
 			fmt.Fprintf(e.stdout, "client_id:     %s\nclient_secret: %s\n", v.ClientID, sec)
 			fmt.Fprintf(e.stdout, "grant_types:   %s\nscope:         %s\n", strings.Join(v.GrantTypes, ","), orDash(v.Scope))
@@ -68,6 +79,7 @@ func clientCreateCmd(e *env) *cobra.Command {
 	f.DurationVar(&spec.RefreshTokenTTL, "refresh-token-ttl", 0, "refresh-token lifetime, e.g. 720h (default: the server's)")
 	f.IntVar(&spec.RateLimit, "rate-limit", 0, "token requests per second for this client (default: TOLLGATE_RATE_LIMIT_CLIENT, off unless set)")
 	f.BoolVar(&spec.DPoPBound, "dpop-bound", false, "require a DPoP proof (RFC 9449) with every token request: all its tokens are sender-constrained")
+	keys.register(f)
 	f.BoolVar(&asJSON, "json", false, "print JSON for scripts")
 	_ = cmd.MarkFlagRequired("name")
 	return cmd
@@ -115,6 +127,8 @@ func clientShowCmd(e *env) *cobra.Command {
 				{"access_token_ttl", ttlText(v.AccessTokenTTL)}, {"refresh_token_ttl", ttlText(v.RefreshTokenTTL)},
 				{"rate_limit", rateText(v.RateLimit)}, {"disabled", fmt.Sprint(v.Disabled)},
 				{"dpop_bound_access_tokens", fmt.Sprint(v.DPoPBound)},
+				{"token_endpoint_auth_method", v.TokenEndpointAuthMethod},
+				{"jwks_uri", orDash(v.JWKSURI)}, {"jwks", orDash(string(v.JWKS))},
 				{"created_at", v.CreatedAt.Format(time.RFC3339)},
 			})
 		}),

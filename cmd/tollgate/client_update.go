@@ -18,6 +18,7 @@ func clientUpdateCmd(e *env) *cobra.Command {
 		accessTTL, refreshTTL                              time.Duration
 		rateLimit                                          int
 		disabled, enabled, dpopBound, asJSON               bool
+		keys                                               keyFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "update CLIENT_ID [flags]",
@@ -28,7 +29,8 @@ func clientUpdateCmd(e *env) *cobra.Command {
 'tollgate client revoke-tokens' does; --enabled lets it get new tokens again.`,
 		Example: `  tollgate client update tgc_… --scopes "orders:read orders:write"
   tollgate client update tgc_… --access-token-ttl 5m --rate-limit 20 --json
-  tollgate client update tgc_… --disabled`,
+  tollgate client update tgc_… --disabled
+  tollgate client update tgc_… --jwks-file both-keys.jwks.json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if disabled && enabled {
@@ -69,6 +71,9 @@ func clientUpdateCmd(e *env) *cobra.Command {
 			if f.Changed("dpop-bound") {
 				p.DPoPBound = &dpopBound
 			}
+			if err := keys.patch(&p, f.Changed); err != nil {
+				return err
+			}
 			if p == (registry.ClientPatch{}) {
 				return errors.New("nothing to change: give at least one flag (see tollgate client update --help)")
 			}
@@ -101,6 +106,7 @@ func clientUpdateCmd(e *env) *cobra.Command {
 	f.BoolVar(&disabled, "disabled", false, "refuse the client everywhere and revoke its tokens")
 	f.BoolVar(&enabled, "enabled", false, "let a disabled client get tokens again")
 	f.BoolVar(&dpopBound, "dpop-bound", false, "require a DPoP proof with every token request (--dpop-bound=false: no longer)")
+	keys.register(f)
 	f.BoolVar(&asJSON, "json", false, "print JSON for scripts")
 	return cmd
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -40,6 +41,15 @@ func (r remote) updateClient(ctx context.Context, id string, p registry.ClientPa
 	}
 	if p.DPoPBound != nil {
 		in["dpop_bound_access_tokens"] = *p.DPoPBound
+	}
+	if p.AuthMethod != nil {
+		in["token_endpoint_auth_method"] = *p.AuthMethod
+	}
+	if p.JWKS != nil {
+		in["jwks"] = json.RawMessage(*p.JWKS)
+	}
+	if p.JWKSURI != nil {
+		in["jwks_uri"] = *p.JWKSURI
 	}
 	var v registry.ClientView
 	return v, r.do(ctx, http.MethodPatch, "/clients/"+url.PathEscape(id), in, &v)

@@ -79,7 +79,7 @@ func TestDiscoveryAndProbes(t *testing.T) {
 			if got := strs(r.body["grant_types_supported"]); !slices.Equal(got, []string{"client_credentials", "password", "refresh_token", "urn:ietf:params:oauth:grant-type:token-exchange"}) {
 				t.Errorf("grant_types_supported %v", got)
 			}
-			if got := strs(r.body["token_endpoint_auth_methods_supported"]); !slices.Equal(got, []string{"client_secret_basic", "client_secret_post"}) {
+			if got := strs(r.body["token_endpoint_auth_methods_supported"]); !slices.Equal(got, []string{"client_secret_basic", "client_secret_post", "private_key_jwt"}) {
 				t.Errorf("token_endpoint_auth_methods_supported %v", got)
 			}
 			// Nothing is marked public: the clients' scopes stay unpublished.

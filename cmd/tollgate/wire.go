@@ -236,6 +236,7 @@ func newService(ctx context.Context, cfg config.Config, log *slog.Logger, tp tra
 		RefreshTTL:     cfg.Tokens.RefreshTTL,
 		ReuseGrace:     cfg.Tokens.RefreshReuseGrace,
 		Admit:          rates.AdmitClient,
+		Assertions:     newAssertions(cfg, st),
 		Logger:         log,
 
 		LoginQueueTimeout: cfg.Limits.LoginQueueTimeout,

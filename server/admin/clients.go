@@ -27,15 +27,24 @@ type clientInput struct {
 	RateLimit               *int      `json:"rate_limit"`
 	Disabled                *bool     `json:"disabled"`
 	DPoPBound               *bool     `json:"dpop_bound_access_tokens"`
+	// JWKS is a JWK Set object; JWKSURI an https URL (RFC 7591 §2).
+	JWKS    *json.RawMessage `json:"jwks"`
+	JWKSURI *string          `json:"jwks_uri"`
 }
 
 // patch converts the input, checking what the registry cannot see.
 func (in clientInput) patch() (registry.ClientPatch, *registry.ValidationError) {
 	var v registry.ValidationError
-	if m := in.TokenEndpointAuthMethod; m != nil && *m != "client_secret_basic" && *m != "client_secret_post" {
-		v.Fields = append(v.Fields, registry.FieldError{Field: "token_endpoint_auth_method", Message: "must be client_secret_basic or client_secret_post (both are always accepted)"})
+	p := registry.ClientPatch{Name: in.ClientName, GrantTypes: in.GrantTypes, Audience: in.Audience, Roles: in.Roles, RateLimit: in.RateLimit, Disabled: in.Disabled, DPoPBound: in.DPoPBound,
+		AuthMethod: in.TokenEndpointAuthMethod, JWKSURI: in.JWKSURI}
+	if in.JWKS != nil {
+		// null clears the set.
+		raw := []byte(*in.JWKS)
+		if string(raw) == "null" {
+			raw = nil
+		}
+		p.JWKS = &raw
 	}
-	p := registry.ClientPatch{Name: in.ClientName, GrantTypes: in.GrantTypes, Audience: in.Audience, Roles: in.Roles, RateLimit: in.RateLimit, Disabled: in.Disabled, DPoPBound: in.DPoPBound}
 	if in.Scope != nil {
 		s := strings.Fields(*in.Scope)
 		p.Scopes = &s
@@ -85,7 +94,8 @@ func createClient(d Deps) gin.HandlerFunc {
 		c.Header("Cache-Control", "no-store")
 		c.Header("Location", Prefix+"/clients/"+cl.ID)
 		c.JSON(http.StatusCreated, struct {
-			ClientSecret string `json:"client_secret"`
+			// Absent for a private_key_jwt client, which has none.
+			ClientSecret string `json:"client_secret,omitempty"`
 			registry.ClientView
 		}{sec, registry.ViewClient(cl)})
 	}
@@ -115,6 +125,15 @@ func applyPatch(s *registry.ClientSpec, p registry.ClientPatch) {
 	}
 	if p.DPoPBound != nil {
 		s.DPoPBound = *p.DPoPBound
+	}
+	if p.AuthMethod != nil {
+		s.AuthMethod = *p.AuthMethod
+	}
+	if p.JWKS != nil {
+		s.JWKS = *p.JWKS
+	}
+	if p.JWKSURI != nil {
+		s.JWKSURI = *p.JWKSURI
 	}
 }
 

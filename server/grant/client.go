@@ -41,13 +41,65 @@ func (e *Engine) Authenticate(ctx context.Context, clientID, clientSecret string
 	if err != nil {
 		return nil, err
 	}
-	if !e.verifySecret(c, clientSecret) {
+	// A private_key_jwt client has no secret (its hash is empty and never
+	// matches): it cannot fall back to one.
+	if !e.verifySecret(c, clientSecret) || c.UsesKeys() {
 		return nil, errClientAuth
 	}
 	if c.Disabled {
 		return nil, ErrClientDisabled
 	}
 	return c, nil
+}
+
+// AssertionVerifier checks a client's JWT assertion; *assertion.Verifier
+// implements it.
+type AssertionVerifier interface {
+	// Verify returns an *oauth.Error (invalid_client) for an assertion
+	// that fails a check; any other error is the server's.
+	Verify(ctx context.Context, c *store.Client, assertion string) error
+}
+
+var errNoAssertions = oauth.New(oauth.InvalidClient, "this server does not accept client assertions")
+
+// errAssertionClient is the answer for an unknown client and for one that
+// authenticates with a secret: the same, so that guesses learn nothing.
+var errAssertionClient = oauth.New(oauth.InvalidClient, "client authentication failed: no private_key_jwt client has this client_id (the assertion's sub when client_id is not sent)")
+
+// AuthenticateAssertion loads the client and checks its JWT assertion
+// (RFC 7523 §3). Only a client set to private_key_jwt may send one.
+func (e *Engine) AuthenticateAssertion(ctx context.Context, clientID, assertion string) (*store.Client, error) {
+	if e.opts.Assertions == nil {
+		return nil, errNoAssertions
+	}
+	if clientID == "" {
+		return nil, oauth.New(oauth.InvalidClient, "client_assertion must be a signed JWT whose sub is the client_id, or send client_id too")
+	}
+	c, err := e.opts.Clients.GetClient(ctx, clientID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errAssertionClient
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !c.UsesKeys() {
+		return nil, errAssertionClient
+	}
+	if err := e.opts.Assertions.Verify(ctx, c, assertion); err != nil {
+		return nil, err
+	}
+	if c.Disabled {
+		return nil, ErrClientDisabled
+	}
+	return c, nil
+}
+
+// authenticateRequest authenticates req's client by assertion or secret.
+func (e *Engine) authenticateRequest(ctx context.Context, req *Request) (*store.Client, error) {
+	if req.ClientAssertion != "" {
+		return e.AuthenticateAssertion(ctx, req.ClientID, req.ClientAssertion)
+	}
+	return e.Authenticate(ctx, req.ClientID, req.ClientSecret)
 }
 
 // verifySecret accepts the current secret, or the previous one during the
@@ -66,7 +118,7 @@ func (e *Engine) verifySecret(c *store.Client, s string) bool {
 // particular before a user's password is checked).
 func (e *Engine) clientInfo(r *http.Request) (string, string, error) {
 	st := issuanceFrom(r.Context())
-	c, err := e.Authenticate(r.Context(), st.req.ClientID, st.req.ClientSecret)
+	c, err := e.authenticateRequest(r.Context(), st.req)
 	if err != nil {
 		st.err = err
 		return "", "", oerrors.ErrInvalidClient
@@ -119,7 +171,7 @@ func (cs clientStore) GetByID(ctx context.Context, id string) (oauth2.ClientInfo
 	if st.client == nil || st.client.ID != id {
 		return nil, oerrors.ErrInvalidClient
 	}
-	return clientInfo{c: st.client, e: cs.e}, nil
+	return clientInfo{c: st.client, e: cs.e, byAssertion: st.req.ClientAssertion != ""}, nil
 }
 
 // clientInfo adapts store.Client to the engine. GetSecret is empty: the
@@ -127,13 +179,18 @@ func (cs clientStore) GetByID(ctx context.Context, id string) (oauth2.ClientInfo
 type clientInfo struct {
 	c *store.Client
 	e *Engine
+	// byAssertion: clientInfo already verified the client's assertion,
+	// and there is no secret to check.
+	byAssertion bool
 }
 
-func (ci clientInfo) GetID() string                { return ci.c.ID }
-func (ci clientInfo) GetSecret() string            { return "" }
-func (ci clientInfo) GetDomain() string            { return "" }
-func (ci clientInfo) IsPublic() bool               { return false }
-func (ci clientInfo) GetUserID() string            { return "" }
-func (ci clientInfo) VerifyPassword(s string) bool { return ci.e.verifySecret(ci.c, s) }
+func (ci clientInfo) GetID() string     { return ci.c.ID }
+func (ci clientInfo) GetSecret() string { return "" }
+func (ci clientInfo) GetDomain() string { return "" }
+func (ci clientInfo) IsPublic() bool    { return false }
+func (ci clientInfo) GetUserID() string { return "" }
+func (ci clientInfo) VerifyPassword(s string) bool {
+	return ci.byAssertion || ci.e.verifySecret(ci.c, s)
+}
 
 var _ oauth2.ClientPasswordVerifier = clientInfo{}

@@ -71,9 +71,12 @@ type Options struct {
 	LoginQueueTimeout time.Duration
 	// Admit, if set, is asked after a client has authenticated whether it
 	// may proceed (rate limits); its error is answered as is.
-	Admit  func(ctx context.Context, c *store.Client) error
-	Now    func() time.Time
-	Logger *slog.Logger
+	Admit func(ctx context.Context, c *store.Client) error
+	// Assertions, when set, verifies the client assertions of
+	// private_key_jwt clients (RFC 7523 §2.2); without it they are refused.
+	Assertions AssertionVerifier
+	Now        func() time.Time
+	Logger     *slog.Logger
 }
 
 // Request is a token request whose form was parsed and whose client
@@ -82,6 +85,9 @@ type Request struct {
 	GrantType    string
 	ClientID     string
 	ClientSecret string
+	// ClientAssertion is a JWT client assertion (RFC 7521 §4.2), sent
+	// instead of a secret.
+	ClientAssertion string
 	// Form holds the body parameters, each with exactly one value.
 	Form url.Values
 	// KeyThumbprint, when set, is the RFC 7638 thumbprint of the key whose

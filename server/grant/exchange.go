@@ -36,8 +36,8 @@ func (e *Engine) Exchange(ctx context.Context, req *Request) (*Token, error) {
 	if err != nil {
 		return nil, err
 	}
-	if req.ClientID != "" || req.ClientSecret != "" {
-		if _, err := e.Authenticate(ctx, req.ClientID, req.ClientSecret); err != nil {
+	if req.ClientID != "" || req.ClientSecret != "" || req.ClientAssertion != "" {
+		if _, err := e.authenticateRequest(ctx, req); err != nil {
 			return nil, err
 		}
 	}

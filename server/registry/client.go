@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/tollgate/tollgate/server/assertion"
 	"github.com/tollgate/tollgate/server/grant"
 	"github.com/tollgate/tollgate/server/secret"
 	"github.com/tollgate/tollgate/store"
@@ -38,6 +39,12 @@ type ClientSpec struct {
 	// DPoPBound requires a DPoP proof with every token request (RFC 9449
 	// §5.2).
 	DPoPBound bool
+	// AuthMethod is a store.AuthMethods value ("": client_secret_basic).
+	// A private_key_jwt client has no secret and exactly one of JWKS (a
+	// public JWK Set) and JWKSURI.
+	AuthMethod string
+	JWKS       []byte
+	JWKSURI    string
 }
 
 // CreateClient validates spec, generates the client's ID and secret, and
@@ -52,12 +59,18 @@ func (r *Registry) CreateClient(ctx context.Context, spec ClientSpec) (*store.Cl
 	if err := validateClient(spec); err != nil {
 		return nil, "", err
 	}
-	sec := secret.Generate(secret.ClientSecretPrefix)
+	// A private_key_jwt client gets no secret: there is nothing to leak.
+	var sec string
+	var hash []byte
+	if spec.AuthMethod != store.AuthPrivateKeyJWT {
+		sec = secret.Generate(secret.ClientSecretPrefix)
+		hash = r.hasher.Hash(sec)
+	}
 	now := r.now().UTC()
 	c := &store.Client{
 		ID:              secret.NewID(secret.ClientIDPrefix),
 		Name:            spec.Name,
-		SecretHash:      r.hasher.Hash(sec),
+		SecretHash:      hash,
 		GrantTypes:      spec.GrantTypes,
 		Scopes:          spec.Scopes,
 		DefaultScopes:   spec.DefaultScopes,
@@ -68,6 +81,9 @@ func (r *Registry) CreateClient(ctx context.Context, spec ClientSpec) (*store.Cl
 		RateLimit:       spec.RateLimit,
 		Disabled:        spec.Disabled,
 		DPoPBound:       spec.DPoPBound,
+		AuthMethod:      spec.AuthMethod,
+		JWKS:            spec.JWKS,
+		JWKSURI:         spec.JWKSURI,
 		CreatedAt:       now,
 		UpdatedAt:       now,
 	}
@@ -107,7 +123,40 @@ func validateClient(s ClientSpec) error {
 	if s.RateLimit < 0 || s.RateLimit > maxRateLimit {
 		v.add("rate_limit", "must be between 0 (the server's limit) and %d requests per second", maxRateLimit)
 	}
+	checkAuthMethod(&v, s)
 	return v.err()
+}
+
+// checkAuthMethod checks the method and the keys that go with it (RFC 7591
+// §2: jwks and jwks_uri are exclusive).
+func checkAuthMethod(v *ValidationError, s ClientSpec) {
+	switch s.AuthMethod {
+	case "", store.AuthClientSecretBasic, store.AuthClientSecretPost:
+		if len(s.JWKS) > 0 || s.JWKSURI != "" {
+			v.add("token_endpoint_auth_method", "jwks and jwks_uri are only for private_key_jwt clients; set token_endpoint_auth_method to private_key_jwt")
+		}
+		return
+	case store.AuthPrivateKeyJWT:
+	default:
+		v.add("token_endpoint_auth_method", "must be client_secret_basic, client_secret_post or private_key_jwt")
+		return
+	}
+	switch {
+	case len(s.JWKS) > 0 && s.JWKSURI != "":
+		v.add("jwks", "give either jwks or jwks_uri, not both")
+	case len(s.JWKS) > 0:
+		if _, err := assertion.ParseKeySet(s.JWKS); err != nil {
+			v.add("jwks", "%s", err.Error())
+		}
+	case s.JWKSURI != "":
+		if len(s.JWKSURI) > 2048 {
+			v.add("jwks_uri", "at most 2048 characters")
+		} else if err := assertion.CheckURI(s.JWKSURI); err != nil {
+			v.add("jwks_uri", "%s", err.Error())
+		}
+	default:
+		v.add("jwks", "a private_key_jwt client needs its public keys: give jwks (a JWK Set) or jwks_uri")
+	}
 }
 
 func checkScopes(v *ValidationError, field string, scopes []string) {

@@ -25,6 +25,13 @@ type ClientPatch struct {
 	// DPoPBound, when true, requires a DPoP proof with every token request
 	// from then on; tokens already issued keep what they are.
 	DPoPBound *bool
+	// AuthMethod switches how the client authenticates. Switching to
+	// private_key_jwt deletes its secrets; switching back needs a new one
+	// (RotateClientSecret). JWKS and JWKSURI replace its keys: setting one
+	// clears the other unless both are given.
+	AuthMethod *string
+	JWKS       *[]byte
+	JWKSURI    *string
 }
 
 // Bounds of a secret rotation's overlap.
@@ -48,7 +55,7 @@ func (r *Registry) UpdateClient(ctx context.Context, id string, p ClientPatch) (
 	spec := ClientSpec{
 		Name: c.Name, GrantTypes: c.GrantTypes, Scopes: c.Scopes, DefaultScopes: c.DefaultScopes,
 		Audience: c.Audience, Roles: c.Roles, AccessTokenTTL: c.AccessTokenTTL, RefreshTokenTTL: c.RefreshTokenTTL,
-		RateLimit: c.RateLimit,
+		RateLimit: c.RateLimit, AuthMethod: c.AuthMethod, JWKS: c.JWKS, JWKSURI: c.JWKSURI,
 	}
 	set(&spec.Name, p.Name)
 	set(&spec.GrantTypes, p.GrantTypes)
@@ -59,12 +66,17 @@ func (r *Registry) UpdateClient(ctx context.Context, id string, p ClientPatch) (
 	set(&spec.AccessTokenTTL, p.AccessTokenTTL)
 	set(&spec.RefreshTokenTTL, p.RefreshTokenTTL)
 	set(&spec.RateLimit, p.RateLimit)
+	patchKeys(&spec, p)
 	if err := validateClient(spec); err != nil {
 		return nil, err
 	}
 	c.Name, c.GrantTypes, c.Scopes, c.DefaultScopes = spec.Name, spec.GrantTypes, spec.Scopes, spec.DefaultScopes
 	c.Audience, c.Roles, c.AccessTokenTTL, c.RefreshTokenTTL = spec.Audience, spec.Roles, spec.AccessTokenTTL, spec.RefreshTokenTTL
 	c.RateLimit = spec.RateLimit
+	if spec.AuthMethod == store.AuthPrivateKeyJWT && !c.UsesKeys() {
+		c.SecretHash, c.PrevSecretHash, c.PrevSecretExpiresAt = nil, nil, time.Time{}
+	}
+	c.AuthMethod, c.JWKS, c.JWKSURI = spec.AuthMethod, spec.JWKS, spec.JWKSURI
 	disabling := p.Disabled != nil && *p.Disabled && !c.Disabled
 	set(&c.Disabled, p.Disabled)
 	set(&c.DPoPBound, p.DPoPBound)
@@ -103,6 +115,9 @@ func (r *Registry) RotateClientSecret(ctx context.Context, id string, overlap ti
 	c, err := r.clients.GetClient(ctx, id)
 	if err != nil {
 		return nil, "", err
+	}
+	if c.UsesKeys() {
+		return nil, "", &ValidationError{Fields: []FieldError{{Field: "token_endpoint_auth_method", Message: "this client authenticates with private_key_jwt and has no secret; set token_endpoint_auth_method to client_secret_basic first"}}}
 	}
 	sec := secret.Generate(secret.ClientSecretPrefix)
 	now := r.now().UTC()
@@ -148,6 +163,26 @@ func (r *Registry) DeleteClient(ctx context.Context, id string) error {
 		return err
 	}
 	return r.record(ctx, "client.delete", target(store.SubjectClient, c.ID), ViewClient(c), nil)
+}
+
+// patchKeys applies the patch's method and keys to spec. A new key
+// source replaces the other one unless the patch gives both (which
+// validation refuses).
+func patchKeys(spec *ClientSpec, p ClientPatch) {
+	set(&spec.AuthMethod, p.AuthMethod)
+	switch {
+	case p.JWKS != nil && p.JWKSURI == nil && len(*p.JWKS) > 0:
+		spec.JWKS, spec.JWKSURI = *p.JWKS, ""
+	case p.JWKSURI != nil && p.JWKS == nil && *p.JWKSURI != "":
+		spec.JWKS, spec.JWKSURI = nil, *p.JWKSURI
+	default:
+		set(&spec.JWKS, p.JWKS)
+		set(&spec.JWKSURI, p.JWKSURI)
+	}
+	// Back to a secret: the keys go.
+	if spec.AuthMethod != store.AuthPrivateKeyJWT && p.AuthMethod != nil && p.JWKS == nil && p.JWKSURI == nil {
+		spec.JWKS, spec.JWKSURI = nil, ""
+	}
 }
 
 // set overwrites *dst with *src when src is given.

@@ -1,6 +1,9 @@
 package registry
 
 import (
+	"bytes"
+	"cmp"
+	"encoding/json"
 	"strings"
 	"time"
 
@@ -14,13 +17,16 @@ type ClientView struct {
 	ClientName string   `json:"client_name"`
 	GrantTypes []string `json:"grant_types"`
 	// Scope is space-delimited, as in RFC 7591 §2.
-	Scope                   string   `json:"scope"`
-	DefaultScope            string   `json:"default_scope,omitempty"`
-	TokenEndpointAuthMethod string   `json:"token_endpoint_auth_method"`
-	Audience                []string `json:"audience"`
-	Roles                   []string `json:"roles"`
-	AccessTokenTTL          int64    `json:"access_token_ttl"`
-	RefreshTokenTTL         int64    `json:"refresh_token_ttl"`
+	Scope                   string `json:"scope"`
+	DefaultScope            string `json:"default_scope,omitempty"`
+	TokenEndpointAuthMethod string `json:"token_endpoint_auth_method"`
+	// JWKS and JWKSURI are a private_key_jwt client's public keys.
+	JWKS            json.RawMessage `json:"jwks,omitempty"`
+	JWKSURI         string          `json:"jwks_uri,omitempty"`
+	Audience        []string        `json:"audience"`
+	Roles           []string        `json:"roles"`
+	AccessTokenTTL  int64           `json:"access_token_ttl"`
+	RefreshTokenTTL int64           `json:"refresh_token_ttl"`
 	// RateLimit is requests per second; 0 means the server's limit.
 	RateLimit int `json:"rate_limit"`
 	// Disabled clients get invalid_client everywhere until enabled.
@@ -41,7 +47,9 @@ func ViewClient(c *store.Client) ClientView {
 		GrantTypes:              nonNil(c.GrantTypes),
 		Scope:                   strings.Join(c.Scopes, " "),
 		DefaultScope:            strings.Join(c.DefaultScopes, " "),
-		TokenEndpointAuthMethod: "client_secret_basic",
+		TokenEndpointAuthMethod: cmp.Or(c.AuthMethod, store.AuthClientSecretBasic),
+		JWKS:                    compactJSON(c.JWKS),
+		JWKSURI:                 c.JWKSURI,
 		Audience:                nonNil(c.Audience),
 		Roles:                   nonNil(c.Roles),
 		AccessTokenTTL:          int64(c.AccessTokenTTL / time.Second),
@@ -75,4 +83,13 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+// compactJSON returns raw compacted, or nil when it is empty or invalid.
+func compactJSON(raw []byte) json.RawMessage {
+	var b bytes.Buffer
+	if len(raw) == 0 || json.Compact(&b, raw) != nil {
+		return nil
+	}
+	return b.Bytes()
 }

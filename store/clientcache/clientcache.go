@@ -167,6 +167,7 @@ func clone(c *store.Client) *store.Client {
 	out := *c
 	out.SecretHash = slices.Clone(c.SecretHash)
 	out.PrevSecretHash = slices.Clone(c.PrevSecretHash)
+	out.JWKS = slices.Clone(c.JWKS)
 	out.GrantTypes = slices.Clone(c.GrantTypes)
 	out.Scopes = slices.Clone(c.Scopes)
 	out.DefaultScopes = slices.Clone(c.DefaultScopes)
