@@ -48,11 +48,19 @@ type Client struct {
 	// reads as AuthClientSecretBasic.
 	AuthMethod string
 	// JWKS is the client's public JWK Set (RFC 7517 §5, JSON) and JWKSURI
-	// where it is published; a private_key_jwt client has exactly one.
-	JWKS      []byte
-	JWKSURI   string
-	CreatedAt time.Time
-	UpdatedAt time.Time // TokensRevokedAt, when set, revokes every token of this subject
+	// where it is published; a private_key_jwt client has exactly one of
+	// them and FederatedIssuer.
+	JWKS    []byte
+	JWKSURI string
+	// FederatedIssuer, when set, names the TrustedIssuer whose tokens
+	// authenticate a private_key_jwt client instead of keys of its own:
+	// a token whose sub matches FederatedSubject (exact, or a glob with
+	// *) and whose claims hold every FederatedClaims value.
+	FederatedIssuer  string
+	FederatedSubject string
+	FederatedClaims  map[string]string
+	CreatedAt        time.Time
+	UpdatedAt        time.Time // TokensRevokedAt, when set, revokes every token of this subject
 	// issued at or before it; refresh-token families started by then die.
 	TokensRevokedAt time.Time
 }

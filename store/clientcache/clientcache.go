@@ -8,6 +8,7 @@ package clientcache
 import (
 	"context"
 	"log/slog"
+	"maps"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -168,6 +169,7 @@ func clone(c *store.Client) *store.Client {
 	out.SecretHash = slices.Clone(c.SecretHash)
 	out.PrevSecretHash = slices.Clone(c.PrevSecretHash)
 	out.JWKS = slices.Clone(c.JWKS)
+	out.FederatedClaims = maps.Clone(c.FederatedClaims)
 	out.GrantTypes = slices.Clone(c.GrantTypes)
 	out.Scopes = slices.Clone(c.Scopes)
 	out.DefaultScopes = slices.Clone(c.DefaultScopes)

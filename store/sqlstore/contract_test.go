@@ -43,6 +43,9 @@ func TestContract(t *testing.T) {
 			})
 			t.Run("APIKeys", func(t *testing.T) { storetest.RunAPIKeys(t, openAPIKeyStores(b.open)) })
 			t.Run("Audit", func(t *testing.T) { storetest.RunAudit(t, func(t *testing.T) store.AuditStore { return b.open(t) }) })
+			t.Run("Issuers", func(t *testing.T) {
+				storetest.RunIssuers(t, func(t *testing.T) store.IssuerStore { return b.open(t) })
+			})
 			t.Run("Replays", func(t *testing.T) {
 				storetest.RunReplays(t, func(t *testing.T) store.ReplayStore { return b.open(t) })
 			})

@@ -36,6 +36,8 @@ func migrations() []*gormigrate.Migration {
 		migrationRefreshDPoP(),
 		migrationClientKeys(),
 		migrationAssertionReplay(),
+		migrationTrustedIssuers(),
+		migrationClientFederation(),
 	}
 }
 

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -64,6 +65,9 @@ func clientFull(t *testing.T, id, name string) *store.Client {
 		AuthMethod:          store.AuthPrivateKeyJWT,
 		JWKS:                []byte(`{"keys":[{"kty":"OKP","crv":"Ed25519","kid":"k1","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}`),
 		JWKSURI:             "https://keys.example.com/jwks.json",
+		FederatedIssuer:     "cluster-1",
+		FederatedSubject:    "system:serviceaccount:payments:*",
+		FederatedClaims:     map[string]string{"repository": "org/repo", "ref": "refs/heads/main"},
 		CreatedAt:           fixtureTime(0),
 		UpdatedAt:           fixtureTime(time.Hour),
 	}
@@ -91,6 +95,11 @@ func clientCompare(t *testing.T, what string, want, got *store.Client, createdAt
 	d.value("AuthMethod", want.AuthMethod, got.AuthMethod)
 	d.bytes("JWKS", want.JWKS, got.JWKS)
 	d.value("JWKSURI", want.JWKSURI, got.JWKSURI)
+	d.value("FederatedIssuer", want.FederatedIssuer, got.FederatedIssuer)
+	d.value("FederatedSubject", want.FederatedSubject, got.FederatedSubject)
+	if len(want.FederatedClaims) != len(got.FederatedClaims) || !maps.Equal(want.FederatedClaims, got.FederatedClaims) {
+		d.problems = append(d.problems, fmt.Sprintf("FederatedClaims = %v, want %v", got.FederatedClaims, want.FederatedClaims))
+	}
 	d.strings("GrantTypes", want.GrantTypes, got.GrantTypes)
 	d.strings("Scopes", want.Scopes, got.Scopes)
 	d.strings("DefaultScopes", want.DefaultScopes, got.DefaultScopes)
@@ -157,6 +166,7 @@ func clientClone(c *store.Client) *store.Client {
 	d.SecretHash = slices.Clone(c.SecretHash)
 	d.PrevSecretHash = slices.Clone(c.PrevSecretHash)
 	d.JWKS = slices.Clone(c.JWKS)
+	d.FederatedClaims = maps.Clone(c.FederatedClaims)
 	d.GrantTypes = slices.Clone(c.GrantTypes)
 	d.Scopes = slices.Clone(c.Scopes)
 	d.DefaultScopes = slices.Clone(c.DefaultScopes)
@@ -227,6 +237,7 @@ func clientUpdate(t *testing.T, s store.ClientStore) {
 	upd.AuthMethod = store.AuthClientSecretPost
 	upd.JWKS = nil
 	upd.JWKSURI = ""
+	upd.FederatedClaims = map[string]string{"ref": "refs/tags/v1"}
 	upd.CreatedAt = fixtureTime(-100 * time.Hour) // must be ignored
 	upd.UpdatedAt = fixtureTime(2 * time.Hour)
 	fixtureNoErr(t, "update", s.UpdateClient(ctx, upd))
