@@ -86,7 +86,7 @@ func (e *env) openOps(ctx context.Context) (context.Context, ops, error) {
 // newRegistry builds the registry both the server and the CLI use.
 func newRegistry(cfg config.Config, master []byte, st *stores, revs registry.Revoker, log *slog.Logger) *registry.Registry {
 	return registry.New(registry.Options{
-		Clients: st.clients, Users: st.sql, Revocations: revs, Audit: st.sql, APIKeys: st.sql, Lifetimes: st.sql,
+		Clients: st.clients, Users: st.sql, Revocations: revs, Audit: st.sql, APIKeys: st.sql, Lifetimes: st.sql, Issuers: st.sql,
 		Hasher:    secret.NewHasher(keys.Derive(master, keys.PurposeClientSecretPepper)),
 		AccessTTL: cfg.Tokens.AccessTTL, ClockSkew: cfg.Tokens.ClockSkew, Logger: log,
 		MaxKeysPerOwner: cfg.Limits.APIKeysPerOwner,

@@ -22,6 +22,7 @@ func newAssertions(cfg config.Config, st *stores) *assertion.Verifier {
 		MaxLifetime: cfg.Tokens.AssertionMaxLifetime,
 		Skew:        cfg.Tokens.ClockSkew,
 		Replays:     replays,
+		Issuers:     st.sql,
 		Fetcher:     assertion.NewFetcher(assertion.FetchOptions{Timeout: cfg.Tokens.JWKSFetchTimeout}),
 	})
 }

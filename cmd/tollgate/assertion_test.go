@@ -285,7 +285,6 @@ func TestPrivateKeyJWTKeysURI(t *testing.T) {
 	small := newRSAKey(t, "small", 1024)
 	published := jwks(t, rsaKey)
 	release := make(chan struct{})
-	t.Cleanup(func() { close(release) })
 	keys := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/good":
@@ -308,6 +307,9 @@ func TestPrivateKeyJWTKeysURI(t *testing.T) {
 		}
 	}))
 	t.Cleanup(keys.Close)
+	// Cleanups run last first: the slow handler is released, then the
+	// server closed.
+	t.Cleanup(func() { close(release) })
 	iss := e.vars["TOLLGATE_ISSUER"]
 
 	id := e.createKeyClient("uri", "--jwks-uri", keys.URL+"/good")
@@ -356,7 +358,7 @@ func TestPrivateKeyJWTAdmin(t *testing.T) {
 		{"symmetric", map[string]any{"jwks": json.RawMessage(`{"keys":[{"kty":"oct","k":"c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0"}]}`)}, "symmetric"},
 		{"not a set", map[string]any{"jwks": json.RawMessage(`[1,2]`)}, "JWK Set"},
 		{"no keys", map[string]any{}, "jwks"},
-		{"both", map[string]any{"jwks": json.RawMessage(jwks(t, newEd25519Key(t, "a"))), "jwks_uri": "https://keys.example/jwks"}, "not both"},
+		{"both", map[string]any{"jwks": json.RawMessage(jwks(t, newEd25519Key(t, "a"))), "jwks_uri": "https://keys.example/jwks"}, "not several"},
 		{"http uri", map[string]any{"jwks_uri": "http://keys.example/jwks"}, "https"},
 	} {
 		body := map[string]any{"client_name": "bad " + tc.name, "token_endpoint_auth_method": "private_key_jwt"}

@@ -129,6 +129,8 @@ func clientShowCmd(e *env) *cobra.Command {
 				{"dpop_bound_access_tokens", fmt.Sprint(v.DPoPBound)},
 				{"token_endpoint_auth_method", v.TokenEndpointAuthMethod},
 				{"jwks_uri", orDash(v.JWKSURI)}, {"jwks", orDash(string(v.JWKS))},
+				{"federated_issuer", orDash(v.FederatedIssuer)}, {"federated_subject", orDash(v.FederatedSubject)},
+				{"federated_claims", orDash(claimsText(v.FederatedClaims))},
 				{"created_at", v.CreatedAt.Format(time.RFC3339)},
 			})
 		}),

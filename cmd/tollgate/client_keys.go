@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
+	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -15,12 +17,40 @@ import (
 // keyFlags are the client flags of private_key_jwt (RFC 7523 §2.2).
 type keyFlags struct {
 	method, jwksFile, jwksURI string
+	// The federation binding.
+	fedIssuer, fedSubject string
+	fedClaims             []string
 }
 
 func (k *keyFlags) register(f *pflag.FlagSet) {
 	f.StringVar(&k.method, "auth-method", "", "how the client authenticates: client_secret_basic (default), client_secret_post or private_key_jwt (implied by --jwks-file or --jwks-uri)")
 	f.StringVar(&k.jwksFile, "jwks-file", "", "file holding the client's public JWK Set, for private_key_jwt")
 	f.StringVar(&k.jwksURI, "jwks-uri", "", "https URL where the client publishes its public JWK Set, for private_key_jwt")
+	f.StringVar(&k.fedIssuer, "federated-issuer", "", "authenticate with tokens of this trusted issuer (tollgate issuer add) instead of keys of its own")
+	f.StringVar(&k.fedSubject, "federated-subject", "", "the sub those tokens must have: exact, or with * for any run of characters")
+	f.StringArrayVar(&k.fedClaims, "federated-claim", nil, "a claim those tokens must have, as name=value (repeatable), e.g. repository=org/repo")
+}
+
+// binding reads the federation flags into the patch fields.
+func (k *keyFlags) binding(changed func(string) bool) (iss, sub *string, claims *map[string]string, err error) {
+	if changed("federated-issuer") {
+		iss = &k.fedIssuer
+	}
+	if changed("federated-subject") {
+		sub = &k.fedSubject
+	}
+	if changed("federated-claim") {
+		m := map[string]string{}
+		for _, c := range k.fedClaims {
+			name, value, ok := strings.Cut(c, "=")
+			if !ok || name == "" {
+				return nil, nil, nil, fmt.Errorf("--federated-claim %q: write name=value", c)
+			}
+			m[name] = value
+		}
+		claims = &m
+	}
+	return iss, sub, claims, nil
 }
 
 // read returns the method and keys the flags give; changed reports which
@@ -45,7 +75,7 @@ func (k *keyFlags) read(changed func(string) bool) (method *string, jwks *[]byte
 	if changed("jwks-uri") {
 		uri = &k.jwksURI
 	}
-	if method == nil && (jwks != nil || (uri != nil && *uri != "")) {
+	if method == nil && (jwks != nil || (uri != nil && *uri != "") || k.fedIssuer != "") {
 		m := store.AuthPrivateKeyJWT
 		method = &m
 	}
@@ -67,6 +97,19 @@ func (k *keyFlags) apply(spec *registry.ClientSpec, changed func(string) bool) e
 	if uri != nil {
 		spec.JWKSURI = *uri
 	}
+	iss, sub, claims, err := k.binding(changed)
+	if err != nil {
+		return err
+	}
+	if iss != nil {
+		spec.FederatedIssuer = *iss
+	}
+	if sub != nil {
+		spec.FederatedSubject = *sub
+	}
+	if claims != nil {
+		spec.FederatedClaims = *claims
+	}
 	return nil
 }
 
@@ -74,11 +117,23 @@ func (k *keyFlags) apply(spec *registry.ClientSpec, changed func(string) bool) e
 func (k *keyFlags) patch(p *registry.ClientPatch, changed func(string) bool) error {
 	var err error
 	p.AuthMethod, p.JWKS, p.JWKSURI, err = k.read(changed)
+	if err != nil {
+		return err
+	}
+	p.FederatedIssuer, p.FederatedSubject, p.FederatedClaims, err = k.binding(changed)
 	return err
 }
 
-// keyFields adds the method and keys to an admin API request body.
-func keyFields(in map[string]any, method string, jwks []byte, uri string) {
+// keyFields adds the method, keys and binding to an admin API request
+// body.
+func keyFields(in map[string]any, spec registry.ClientSpec) {
+	method, jwks, uri := spec.AuthMethod, spec.JWKS, spec.JWKSURI
+	if spec.FederatedIssuer != "" {
+		in["federated_issuer"], in["federated_subject"] = spec.FederatedIssuer, spec.FederatedSubject
+	}
+	if len(spec.FederatedClaims) > 0 {
+		in["federated_claims"] = spec.FederatedClaims
+	}
 	if method != "" {
 		in["token_endpoint_auth_method"] = method
 	}
@@ -88,4 +143,14 @@ func keyFields(in map[string]any, method string, jwks []byte, uri string) {
 	if uri != "" {
 		in["jwks_uri"] = uri
 	}
+}
+
+// claimsText prints claim conditions as sorted name=value pairs.
+func claimsText(m map[string]string) string {
+	pairs := make([]string, 0, len(m))
+	for k, v := range m {
+		pairs = append(pairs, k+"="+v)
+	}
+	slices.Sort(pairs)
+	return strings.Join(pairs, ",")
 }

@@ -32,6 +32,7 @@ type ops interface {
 	signingKeys(ctx context.Context) ([]keyView, error)
 	rotateSigningKey(ctx context.Context) (keyView, error)
 	changeOps
+	issuerOps
 	Close() error
 }
 

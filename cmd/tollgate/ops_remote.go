@@ -146,7 +146,7 @@ func (r remote) createClient(ctx context.Context, spec registry.ClientSpec) (reg
 		"access_token_ttl": int64(spec.AccessTokenTTL / time.Second), "refresh_token_ttl": int64(spec.RefreshTokenTTL / time.Second),
 		"rate_limit": spec.RateLimit, "dpop_bound_access_tokens": spec.DPoPBound,
 	}
-	keyFields(in, spec.AuthMethod, spec.JWKS, spec.JWKSURI)
+	keyFields(in, spec)
 	var out struct {
 		ClientSecret string `json:"client_secret"`
 		registry.ClientView

@@ -51,6 +51,15 @@ func (r remote) updateClient(ctx context.Context, id string, p registry.ClientPa
 	if p.JWKSURI != nil {
 		in["jwks_uri"] = *p.JWKSURI
 	}
+	if p.FederatedIssuer != nil {
+		in["federated_issuer"] = *p.FederatedIssuer
+	}
+	if p.FederatedSubject != nil {
+		in["federated_subject"] = *p.FederatedSubject
+	}
+	if p.FederatedClaims != nil {
+		in["federated_claims"] = *p.FederatedClaims
+	}
 	var v registry.ClientView
 	return v, r.do(ctx, http.MethodPatch, "/clients/"+url.PathEscape(id), in, &v)
 }

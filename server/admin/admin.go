@@ -85,4 +85,8 @@ func Register(r gin.IRouter, d Deps) {
 	g.GET("/signing-keys", listSigningKeys(d))
 	g.POST("/signing-keys/rotate", rotateSigningKey(d))
 	g.GET("/audit", listAudit(d))
+	// tollgate:admin only: trusted issuers of workload identity federation.
+	g.POST("/issuers", createIssuer(d))
+	g.GET("/issuers", listIssuers(d))
+	g.DELETE("/issuers/:id", deleteIssuer(d))
 }

@@ -30,13 +30,19 @@ type clientInput struct {
 	// JWKS is a JWK Set object; JWKSURI an https URL (RFC 7591 §2).
 	JWKS    *json.RawMessage `json:"jwks"`
 	JWKSURI *string          `json:"jwks_uri"`
+	// The federation binding: a trusted issuer's name, the sub pattern
+	// and claim conditions of its tokens.
+	FederatedIssuer  *string            `json:"federated_issuer"`
+	FederatedSubject *string            `json:"federated_subject"`
+	FederatedClaims  *map[string]string `json:"federated_claims"`
 }
 
 // patch converts the input, checking what the registry cannot see.
 func (in clientInput) patch() (registry.ClientPatch, *registry.ValidationError) {
 	var v registry.ValidationError
 	p := registry.ClientPatch{Name: in.ClientName, GrantTypes: in.GrantTypes, Audience: in.Audience, Roles: in.Roles, RateLimit: in.RateLimit, Disabled: in.Disabled, DPoPBound: in.DPoPBound,
-		AuthMethod: in.TokenEndpointAuthMethod, JWKSURI: in.JWKSURI}
+		AuthMethod: in.TokenEndpointAuthMethod, JWKSURI: in.JWKSURI,
+		FederatedIssuer: in.FederatedIssuer, FederatedSubject: in.FederatedSubject, FederatedClaims: in.FederatedClaims}
 	if in.JWKS != nil {
 		// null clears the set.
 		raw := []byte(*in.JWKS)
@@ -134,6 +140,15 @@ func applyPatch(s *registry.ClientSpec, p registry.ClientPatch) {
 	}
 	if p.JWKSURI != nil {
 		s.JWKSURI = *p.JWKSURI
+	}
+	if p.FederatedIssuer != nil {
+		s.FederatedIssuer = *p.FederatedIssuer
+	}
+	if p.FederatedSubject != nil {
+		s.FederatedSubject = *p.FederatedSubject
+	}
+	if p.FederatedClaims != nil {
+		s.FederatedClaims = *p.FederatedClaims
 	}
 }
 

@@ -42,6 +42,7 @@ type Fetcher struct {
 	client *http.Client
 	mu     sync.Mutex
 	sets   map[string]*cachedSet
+	disc   discovery
 }
 
 // cachedSet is one URI's keys. Its mutex serialises fetches of that URI,
@@ -129,44 +130,53 @@ func (f *Fetcher) Keys(ctx context.Context, uri string, refresh bool) ([]jose.JS
 	return nil, err
 }
 
-// fetch GETs uri and parses the key set, refusing non-JSON, oversized and
-// slow answers.
+// fetch GETs uri and parses the key set.
 func (f *Fetcher) fetch(ctx context.Context, uri string) ([]jose.JSONWebKey, error) {
+	body, err := f.getJSON(ctx, uri, "the jwks_uri", "application/jwk-set+json")
+	if err != nil {
+		return nil, err
+	}
+	keys, err := parseSet(body, false)
+	if err != nil {
+		return nil, fmt.Errorf("the key set at the jwks_uri is unusable: %w", err)
+	}
+	return keys, nil
+}
+
+// getJSON GETs uri and returns its JSON body, refusing non-JSON,
+// oversized and slow answers. what names uri in errors.
+func (f *Fetcher) getJSON(ctx context.Context, uri, what, altType string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, f.opts.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, uri, nil)
 	if err != nil {
-		return nil, errors.New("the client's jwks_uri is not a valid URL")
+		return nil, fmt.Errorf("%s is not a valid URL", what)
 	}
-	req.Header.Set("Accept", "application/jwk-set+json, application/json")
+	req.Header.Set("Accept", altType+", application/json")
 	resp, err := f.client.Do(req)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return nil, fmt.Errorf("the client's jwks_uri did not answer within %s", f.opts.Timeout)
+			return nil, fmt.Errorf("%s did not answer within %s", what, f.opts.Timeout)
 		}
-		return nil, errors.New("the client's jwks_uri could not be fetched")
+		return nil, fmt.Errorf("%s could not be fetched", what)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("the client's jwks_uri answered HTTP %d", resp.StatusCode)
+		return nil, fmt.Errorf("%s answered HTTP %d", what, resp.StatusCode)
 	}
 	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
-	if mt != "application/json" && mt != "application/jwk-set+json" {
-		return nil, errors.New("the client's jwks_uri did not answer with JSON (Content-Type application/json or application/jwk-set+json)")
+	if mt != "application/json" && mt != altType {
+		return nil, fmt.Errorf("%s did not answer with JSON (Content-Type application/json or %s)", what, altType)
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxKeySetBytes+1))
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, fmt.Errorf("the client's jwks_uri did not answer within %s", f.opts.Timeout)
+			return nil, fmt.Errorf("%s did not answer within %s", what, f.opts.Timeout)
 		}
-		return nil, errors.New("the client's jwks_uri answer could not be read")
+		return nil, fmt.Errorf("%s answer could not be read", what)
 	}
 	if len(body) > MaxKeySetBytes {
-		return nil, fmt.Errorf("the client's jwks_uri answered more than %d KiB", MaxKeySetBytes>>10)
+		return nil, fmt.Errorf("%s answered more than %d KiB", what, MaxKeySetBytes>>10)
 	}
-	keys, err := parseSet(body, false)
-	if err != nil {
-		return nil, fmt.Errorf("the key set at the client's jwks_uri is unusable: %w", err)
-	}
-	return keys, nil
+	return body, nil
 }

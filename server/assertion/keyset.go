@@ -38,6 +38,23 @@ func ParseKeySet(raw []byte) ([]jose.JSONWebKey, error) {
 	return parseSet(raw, true)
 }
 
+// ParseIssuerKeys parses a trusted issuer's JWK Set (a Kubernetes
+// cluster's service-account keys, say): keys for other uses are left out,
+// as RFC 7517 §5 allows, but at least one must be a usable public signing
+// key.
+func ParseIssuerKeys(raw []byte) ([]jose.JSONWebKey, error) {
+	keys, err := parseSet(raw, false)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range keys {
+		if checkKey(k) == nil {
+			return keys, nil
+		}
+	}
+	return nil, errors.New("the JWK Set holds no usable signing key (Ed25519, P-256, P-384 or RSA of at least 2048 bits)")
+}
+
 // parseSet parses a JWK Set. Strict, any bad key fails it (what an admin
 // registers); otherwise bad keys are left out (RFC 7517 §5: a set
 // published elsewhere may hold keys for other uses), and only a set with

@@ -44,6 +44,9 @@ type Options struct {
 	Replays store.ReplayStore
 	// Fetcher fetches jwks_uri key sets (nil: a default Fetcher).
 	Fetcher *Fetcher
+	// Issuers finds the trusted issuers of federated clients (nil: they
+	// are refused).
+	Issuers IssuerSource
 	Now     func() time.Time
 }
 
@@ -86,6 +89,9 @@ func (v *Verifier) Verify(ctx context.Context, c *store.Client, raw string) erro
 	if err != nil {
 		return err
 	}
+	if c.FederatedIssuer != "" {
+		return v.verifyFederated(ctx, c, tok, h)
+	}
 	keys, err := v.keys(ctx, c, h.kid)
 	if err != nil {
 		return err
@@ -100,6 +106,9 @@ func (v *Verifier) Verify(ctx context.Context, c *store.Client, raw string) erro
 		return fail("iss must be the client_id")
 	case claims.Subject != c.ID:
 		return fail("sub must be the client_id")
+	}
+	if !slices.ContainsFunc(v.opts.Audiences, claims.Audience.Contains) {
+		return fail("aud must contain the token endpoint URL or the issuer (%s)", strings.Join(v.opts.Audiences[:min(2, len(v.opts.Audiences))], " or "))
 	}
 	if err := v.checkTimes(&claims, now, v.opts.MaxLifetime); err != nil {
 		return err
@@ -120,11 +129,8 @@ func (v *Verifier) Verify(ctx context.Context, c *store.Client, raw string) erro
 	return nil
 }
 
-// checkTimes applies the aud and time checks common to every assertion.
+// checkTimes applies the time checks common to every assertion.
 func (v *Verifier) checkTimes(claims *jwt.Claims, now time.Time, maxLife time.Duration) error {
-	if !slices.ContainsFunc(v.opts.Audiences, claims.Audience.Contains) {
-		return fail("aud must contain the token endpoint URL or the issuer (%s)", strings.Join(v.opts.Audiences[:min(2, len(v.opts.Audiences))], " or "))
-	}
 	skew := v.opts.Skew
 	switch {
 	case claims.Expiry == nil:
@@ -205,19 +211,7 @@ func (v *Verifier) keys(ctx context.Context, c *store.Client, kid string) ([]jos
 	default:
 		return nil, fail("the client has no registered keys (jwks or jwks_uri)")
 	}
-	if kid == "" {
-		return set, nil
-	}
-	var out []jose.JSONWebKey
-	for _, k := range set {
-		if k.KeyID == kid {
-			out = append(out, k)
-		}
-	}
-	if len(out) == 0 {
-		return nil, fail("no key of the client has kid %s", safe(kid))
-	}
-	return out, nil
+	return withKid(set, kid)
 }
 
 func hasKid(set []jose.JSONWebKey, kid string) bool {
@@ -244,7 +238,7 @@ func (v *Verifier) inlineSet(raw []byte) ([]jose.JSONWebKey, error) {
 
 // verifySignature tries each candidate key that fits the algorithm and
 // decodes the claims of the first that verifies.
-func verifySignature(tok *jwt.JSONWebToken, h header, keys []jose.JSONWebKey, out *jwt.Claims) error {
+func verifySignature(tok *jwt.JSONWebToken, h header, keys []jose.JSONWebKey, out ...any) error {
 	var unfit error
 	tried := 0
 	for _, k := range keys {
@@ -256,7 +250,7 @@ func verifySignature(tok *jwt.JSONWebToken, h header, keys []jose.JSONWebKey, ou
 			continue
 		}
 		tried++
-		if tok.Claims(k.Key, out) == nil {
+		if tok.Claims(k.Key, out...) == nil {
 			return nil
 		}
 	}

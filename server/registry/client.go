@@ -45,6 +45,13 @@ type ClientSpec struct {
 	AuthMethod string
 	JWKS       []byte
 	JWKSURI    string
+	// FederatedIssuer binds a private_key_jwt client to a trusted
+	// issuer's tokens instead of keys of its own: those whose sub matches
+	// FederatedSubject (exact, or * for any run of characters) and whose
+	// claims hold every FederatedClaims value.
+	FederatedIssuer  string
+	FederatedSubject string
+	FederatedClaims  map[string]string
 }
 
 // CreateClient validates spec, generates the client's ID and secret, and
@@ -59,6 +66,9 @@ func (r *Registry) CreateClient(ctx context.Context, spec ClientSpec) (*store.Cl
 	if err := validateClient(spec); err != nil {
 		return nil, "", err
 	}
+	if err := r.checkBinding(ctx, spec); err != nil {
+		return nil, "", err
+	}
 	// A private_key_jwt client gets no secret: there is nothing to leak.
 	var sec string
 	var hash []byte
@@ -68,24 +78,27 @@ func (r *Registry) CreateClient(ctx context.Context, spec ClientSpec) (*store.Cl
 	}
 	now := r.now().UTC()
 	c := &store.Client{
-		ID:              secret.NewID(secret.ClientIDPrefix),
-		Name:            spec.Name,
-		SecretHash:      hash,
-		GrantTypes:      spec.GrantTypes,
-		Scopes:          spec.Scopes,
-		DefaultScopes:   spec.DefaultScopes,
-		Audience:        spec.Audience,
-		Roles:           spec.Roles,
-		AccessTokenTTL:  spec.AccessTokenTTL,
-		RefreshTokenTTL: spec.RefreshTokenTTL,
-		RateLimit:       spec.RateLimit,
-		Disabled:        spec.Disabled,
-		DPoPBound:       spec.DPoPBound,
-		AuthMethod:      spec.AuthMethod,
-		JWKS:            spec.JWKS,
-		JWKSURI:         spec.JWKSURI,
-		CreatedAt:       now,
-		UpdatedAt:       now,
+		ID:               secret.NewID(secret.ClientIDPrefix),
+		Name:             spec.Name,
+		SecretHash:       hash,
+		GrantTypes:       spec.GrantTypes,
+		Scopes:           spec.Scopes,
+		DefaultScopes:    spec.DefaultScopes,
+		Audience:         spec.Audience,
+		Roles:            spec.Roles,
+		AccessTokenTTL:   spec.AccessTokenTTL,
+		RefreshTokenTTL:  spec.RefreshTokenTTL,
+		RateLimit:        spec.RateLimit,
+		Disabled:         spec.Disabled,
+		DPoPBound:        spec.DPoPBound,
+		AuthMethod:       spec.AuthMethod,
+		JWKS:             spec.JWKS,
+		JWKSURI:          spec.JWKSURI,
+		FederatedIssuer:  spec.FederatedIssuer,
+		FederatedSubject: spec.FederatedSubject,
+		FederatedClaims:  spec.FederatedClaims,
+		CreatedAt:        now,
+		UpdatedAt:        now,
 	}
 	if err := r.raiseClientMark(ctx, c); err != nil {
 		return nil, "", err
@@ -141,9 +154,17 @@ func checkAuthMethod(v *ValidationError, s ClientSpec) {
 		v.add("token_endpoint_auth_method", "must be client_secret_basic, client_secret_post or private_key_jwt")
 		return
 	}
+	sources := 0
+	for _, given := range []bool{len(s.JWKS) > 0, s.JWKSURI != "", s.FederatedIssuer != ""} {
+		if given {
+			sources++
+		}
+	}
 	switch {
-	case len(s.JWKS) > 0 && s.JWKSURI != "":
-		v.add("jwks", "give either jwks or jwks_uri, not both")
+	case sources > 1:
+		v.add("jwks", "give one of jwks, jwks_uri and federated_issuer, not several")
+	case s.FederatedIssuer != "":
+		checkBindingFields(v, s)
 	case len(s.JWKS) > 0:
 		if _, err := assertion.ParseKeySet(s.JWKS); err != nil {
 			v.add("jwks", "%s", err.Error())
@@ -155,7 +176,26 @@ func checkAuthMethod(v *ValidationError, s ClientSpec) {
 			v.add("jwks_uri", "%s", err.Error())
 		}
 	default:
-		v.add("jwks", "a private_key_jwt client needs its public keys: give jwks (a JWK Set) or jwks_uri")
+		v.add("jwks", "a private_key_jwt client needs its public keys (jwks, a JWK Set, or jwks_uri) or a trusted issuer (federated_issuer)")
+	}
+}
+
+// maxClaimConditions bounds a binding's claim conditions.
+const maxClaimConditions = 16
+
+// checkBindingFields checks a federation binding's own fields.
+func checkBindingFields(v *ValidationError, s ClientSpec) {
+	if s.FederatedSubject == "" || len(s.FederatedSubject) > 2*maxValueLen || printable(s.FederatedSubject) != s.FederatedSubject {
+		v.add("federated_subject", "must be the sub of the workload's tokens, exact or with * for any run of characters (e.g. system:serviceaccount:payments:worker), at most %d printable characters", 2*maxValueLen)
+	}
+	if len(s.FederatedClaims) > maxClaimConditions {
+		v.add("federated_claims", "at most %d conditions", maxClaimConditions)
+	}
+	for k, val := range s.FederatedClaims {
+		if k == "" || len(k) > maxValueLen || printable(k) != k || len(val) > maxValueLen || printable(val) != val {
+			v.add("federated_claims", "names and values must be printable, at most %d characters", maxValueLen)
+			return
+		}
 	}
 }
 

@@ -32,6 +32,12 @@ type ClientPatch struct {
 	AuthMethod *string
 	JWKS       *[]byte
 	JWKSURI    *string
+	// FederatedIssuer, FederatedSubject and FederatedClaims change the
+	// client's federation binding; binding it clears its own keys, and
+	// giving it keys clears the binding.
+	FederatedIssuer  *string
+	FederatedSubject *string
+	FederatedClaims  *map[string]string
 }
 
 // Bounds of a secret rotation's overlap.
@@ -56,6 +62,7 @@ func (r *Registry) UpdateClient(ctx context.Context, id string, p ClientPatch) (
 		Name: c.Name, GrantTypes: c.GrantTypes, Scopes: c.Scopes, DefaultScopes: c.DefaultScopes,
 		Audience: c.Audience, Roles: c.Roles, AccessTokenTTL: c.AccessTokenTTL, RefreshTokenTTL: c.RefreshTokenTTL,
 		RateLimit: c.RateLimit, AuthMethod: c.AuthMethod, JWKS: c.JWKS, JWKSURI: c.JWKSURI,
+		FederatedIssuer: c.FederatedIssuer, FederatedSubject: c.FederatedSubject, FederatedClaims: c.FederatedClaims,
 	}
 	set(&spec.Name, p.Name)
 	set(&spec.GrantTypes, p.GrantTypes)
@@ -70,6 +77,9 @@ func (r *Registry) UpdateClient(ctx context.Context, id string, p ClientPatch) (
 	if err := validateClient(spec); err != nil {
 		return nil, err
 	}
+	if err := r.checkBinding(ctx, spec); err != nil {
+		return nil, err
+	}
 	c.Name, c.GrantTypes, c.Scopes, c.DefaultScopes = spec.Name, spec.GrantTypes, spec.Scopes, spec.DefaultScopes
 	c.Audience, c.Roles, c.AccessTokenTTL, c.RefreshTokenTTL = spec.Audience, spec.Roles, spec.AccessTokenTTL, spec.RefreshTokenTTL
 	c.RateLimit = spec.RateLimit
@@ -77,6 +87,7 @@ func (r *Registry) UpdateClient(ctx context.Context, id string, p ClientPatch) (
 		c.SecretHash, c.PrevSecretHash, c.PrevSecretExpiresAt = nil, nil, time.Time{}
 	}
 	c.AuthMethod, c.JWKS, c.JWKSURI = spec.AuthMethod, spec.JWKS, spec.JWKSURI
+	c.FederatedIssuer, c.FederatedSubject, c.FederatedClaims = spec.FederatedIssuer, spec.FederatedSubject, spec.FederatedClaims
 	disabling := p.Disabled != nil && *p.Disabled && !c.Disabled
 	set(&c.Disabled, p.Disabled)
 	set(&c.DPoPBound, p.DPoPBound)
@@ -179,9 +190,21 @@ func patchKeys(spec *ClientSpec, p ClientPatch) {
 		set(&spec.JWKS, p.JWKS)
 		set(&spec.JWKSURI, p.JWKSURI)
 	}
-	// Back to a secret: the keys go.
-	if spec.AuthMethod != store.AuthPrivateKeyJWT && p.AuthMethod != nil && p.JWKS == nil && p.JWKSURI == nil {
+	set(&spec.FederatedIssuer, p.FederatedIssuer)
+	set(&spec.FederatedSubject, p.FederatedSubject)
+	set(&spec.FederatedClaims, p.FederatedClaims)
+	ownKeys := p.JWKS != nil && len(*p.JWKS) > 0 || p.JWKSURI != nil && *p.JWKSURI != ""
+	bound := p.FederatedIssuer != nil && *p.FederatedIssuer != ""
+	switch {
+	case bound && !ownKeys && p.JWKS == nil && p.JWKSURI == nil:
 		spec.JWKS, spec.JWKSURI = nil, ""
+	case ownKeys && p.FederatedIssuer == nil:
+		spec.FederatedIssuer, spec.FederatedSubject, spec.FederatedClaims = "", "", nil
+	}
+	// Back to a secret: the keys and the binding go.
+	if spec.AuthMethod != store.AuthPrivateKeyJWT && p.AuthMethod != nil && p.JWKS == nil && p.JWKSURI == nil && p.FederatedIssuer == nil {
+		spec.JWKS, spec.JWKSURI = nil, ""
+		spec.FederatedIssuer, spec.FederatedSubject, spec.FederatedClaims = "", "", nil
 	}
 }
 

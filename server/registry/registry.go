@@ -66,6 +66,7 @@ type Registry struct {
 	audit       store.AuditStore
 	apiKeys     store.APIKeyStore
 	lifetimes   store.LifetimeStore
+	issuers     store.IssuerStore
 	hasher      *secret.Hasher
 	accessTTL   time.Duration
 	skew        time.Duration
@@ -88,7 +89,10 @@ type Options struct {
 	// subject revocations (see lifetime.go). Without it only AccessTTL and
 	// the clients' own marks are known.
 	Lifetimes store.LifetimeStore
-	Hasher    *secret.Hasher
+	// Issuers holds the trusted issuers of workload identity federation
+	// (optional: without it they cannot be managed, nor clients bound).
+	Issuers store.IssuerStore
+	Hasher  *secret.Hasher
 	// AccessTTL is the server's default access-token lifetime and
 	// ClockSkew its leeway: the least a subject revocation is remembered
 	// (the marks in Lifetimes may demand longer).
@@ -110,7 +114,7 @@ func New(o Options) *Registry {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Registry{
-		clients: o.Clients, users: o.Users, revocations: o.Revocations, audit: o.Audit, apiKeys: o.APIKeys, lifetimes: o.Lifetimes, hasher: o.Hasher,
+		clients: o.Clients, users: o.Users, revocations: o.Revocations, audit: o.Audit, apiKeys: o.APIKeys, lifetimes: o.Lifetimes, issuers: o.Issuers, hasher: o.Hasher,
 		accessTTL: o.AccessTTL, skew: o.ClockSkew, maxKeys: o.MaxKeysPerOwner, now: o.Now, log: o.Logger,
 	}
 }

@@ -21,12 +21,17 @@ type ClientView struct {
 	DefaultScope            string `json:"default_scope,omitempty"`
 	TokenEndpointAuthMethod string `json:"token_endpoint_auth_method"`
 	// JWKS and JWKSURI are a private_key_jwt client's public keys.
-	JWKS            json.RawMessage `json:"jwks,omitempty"`
-	JWKSURI         string          `json:"jwks_uri,omitempty"`
-	Audience        []string        `json:"audience"`
-	Roles           []string        `json:"roles"`
-	AccessTokenTTL  int64           `json:"access_token_ttl"`
-	RefreshTokenTTL int64           `json:"refresh_token_ttl"`
+	JWKS    json.RawMessage `json:"jwks,omitempty"`
+	JWKSURI string          `json:"jwks_uri,omitempty"`
+	// The federation binding of a client authenticated by a trusted
+	// issuer's tokens.
+	FederatedIssuer  string            `json:"federated_issuer,omitempty"`
+	FederatedSubject string            `json:"federated_subject,omitempty"`
+	FederatedClaims  map[string]string `json:"federated_claims,omitempty"`
+	Audience         []string          `json:"audience"`
+	Roles            []string          `json:"roles"`
+	AccessTokenTTL   int64             `json:"access_token_ttl"`
+	RefreshTokenTTL  int64             `json:"refresh_token_ttl"`
 	// RateLimit is requests per second; 0 means the server's limit.
 	RateLimit int `json:"rate_limit"`
 	// Disabled clients get invalid_client everywhere until enabled.
@@ -50,6 +55,9 @@ func ViewClient(c *store.Client) ClientView {
 		TokenEndpointAuthMethod: cmp.Or(c.AuthMethod, store.AuthClientSecretBasic),
 		JWKS:                    compactJSON(c.JWKS),
 		JWKSURI:                 c.JWKSURI,
+		FederatedIssuer:         c.FederatedIssuer,
+		FederatedSubject:        c.FederatedSubject,
+		FederatedClaims:         c.FederatedClaims,
 		Audience:                nonNil(c.Audience),
 		Roles:                   nonNil(c.Roles),
 		AccessTokenTTL:          int64(c.AccessTokenTTL / time.Second),
