@@ -50,7 +50,11 @@ func (s *Source) request() (*oauth2.Token, time.Duration, error) {
 func (s *Source) requestOnce() (*oauth2.Token, time.Duration, error) {
 	ctx, cancel := context.WithTimeout(s.ctx, s.o.Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.tokenURL, strings.NewReader(s.form.Encode()))
+	form, err := s.requestForm()
+	if err != nil {
+		return nil, 0, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.tokenURL, strings.NewReader(form.Encode()))
 	if err != nil {
 		return nil, 0, err
 	}

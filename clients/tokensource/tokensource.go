@@ -42,6 +42,9 @@ type Source struct {
 	form     url.Values
 	// auth adds client authentication to a request, if the grant has any.
 	auth func(*http.Request)
+	// assertion, when set, makes a fresh client assertion (RFC 7521 §4.2)
+	// for each request.
+	assertion func() (string, error)
 	// wantIssued is the issued_token_type a token exchange must return.
 	wantIssued string
 	// prover signs DPoP proofs when Options.DPoPKey is set; nonce holds

@@ -1,0 +1,260 @@
+package tokensource
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/cryptosigner"
+	"github.com/go-jose/go-jose/v4/jwt"
+)
+
+// ClientAssertionType is the client_assertion_type of a JWT client
+// assertion (RFC 7523 §2.2).
+const ClientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+// maxProjectedToken bounds a token read from a file.
+const maxProjectedToken = 16 << 10
+
+// PrivateKeyJWT configures NewPrivateKeyJWT.
+type PrivateKeyJWT struct {
+	TokenURL string
+	ClientID string
+	// Key signs the assertions: an Ed25519, P-256, P-384 or RSA (at least
+	// 2048 bits) private key, or any crypto.Signer over one (a KMS or HSM
+	// key). LoadPrivateKey reads one from a PEM file.
+	Key crypto.Signer
+	// KeyID is the kid of Key in the client's registered JWK Set; set it
+	// when the set holds more than one key (during a rotation).
+	KeyID string
+	// Audience is the assertion's aud (default: TokenURL).
+	Audience string
+	// Lifetime is how long each assertion is valid (default 2m; Tollgate
+	// refuses more than 5m by default). Each is used once.
+	Lifetime time.Duration
+	// Scopes requested; none means the client's default scopes.
+	Scopes []string
+	Options
+}
+
+// NewPrivateKeyJWT returns a Source that gets tokens with the
+// client_credentials grant, authenticating with a JWT signed by Key
+// (private_key_jwt, RFC 7523 §2.2): a new assertion with a new jti for
+// every request. No secret is involved. ctx bounds the Source's life.
+func NewPrivateKeyJWT(ctx context.Context, c PrivateKeyJWT) (*Source, error) {
+	o, err := c.Options.withDefaults()
+	prover, perr := newProver(o)
+	signer, serr := assertionSigner(c.Key, c.KeyID)
+	errs := []error{err, perr, serr, checkTokenURL(c.TokenURL), checkScopes(c.Scopes)}
+	if c.ClientID == "" {
+		errs = append(errs, errors.New("tokensource: ClientID is required"))
+	}
+	if c.Lifetime < 0 {
+		errs = append(errs, errors.New("tokensource: Lifetime must not be negative"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	aud := c.Audience
+	if aud == "" {
+		aud = c.TokenURL
+	}
+	life := c.Lifetime
+	if life == 0 {
+		life = 2 * time.Minute
+	}
+	s := &Source{ctx: ctx, o: o, tokenURL: c.TokenURL, form: clientCredentialsForm(c.Scopes), auth: func(*http.Request) {}, prover: prover}
+	s.assertion = func() (string, error) {
+		now := o.Now()
+		jti := make([]byte, 16)
+		_, _ = rand.Read(jti)
+		return jwt.Signed(signer).Claims(jwt.Claims{
+			Issuer: c.ClientID, Subject: c.ClientID, Audience: jwt.Audience{aud},
+			IssuedAt: jwt.NewNumericDate(now), NotBefore: jwt.NewNumericDate(now), Expiry: jwt.NewNumericDate(now.Add(life)),
+			ID: base64.RawURLEncoding.EncodeToString(jti),
+		}).Serialize()
+	}
+	return s, nil
+}
+
+// Federated configures NewFederated.
+type Federated struct {
+	TokenURL string
+	// ClientID is the Tollgate client bound to the workload's identity.
+	ClientID string
+	// TokenFile holds the workload's token from its platform: a
+	// Kubernetes projected service-account token, say
+	// (/var/run/secrets/tollgate/token). It is read again for every
+	// request, since the platform rotates it in place.
+	TokenFile string
+	// Scopes requested; none means the client's default scopes.
+	Scopes []string
+	Options
+}
+
+// NewFederated returns a Source that gets tokens with the
+// client_credentials grant, authenticating with the token in TokenFile as
+// the client assertion (workload identity federation): no Tollgate
+// credential exists anywhere. ctx bounds the Source's life.
+func NewFederated(ctx context.Context, c Federated) (*Source, error) {
+	o, err := c.Options.withDefaults()
+	prover, perr := newProver(o)
+	errs := []error{err, perr, checkTokenURL(c.TokenURL), checkScopes(c.Scopes)}
+	if c.ClientID == "" || c.TokenFile == "" {
+		errs = append(errs, errors.New("tokensource: ClientID and TokenFile are required"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	s := &Source{ctx: ctx, o: o, tokenURL: c.TokenURL, form: clientCredentialsForm(c.Scopes), auth: func(*http.Request) {}, prover: prover}
+	s.form.Set("client_id", c.ClientID)
+	s.assertion = func() (string, error) { return readTokenFile(c.TokenFile) }
+	return s, nil
+}
+
+func clientCredentialsForm(scopes []string) url.Values {
+	form := url.Values{"grant_type": {"client_credentials"}}
+	if len(scopes) > 0 {
+		form.Set("scope", strings.Join(scopes, " "))
+	}
+	return form
+}
+
+// requestForm is the form of one request: with a fresh client assertion
+// when the Source makes them.
+func (s *Source) requestForm() (url.Values, error) {
+	if s.assertion == nil {
+		return s.form, nil
+	}
+	a, err := s.assertion()
+	if err != nil {
+		return nil, fmt.Errorf("tokensource: client assertion: %w", err)
+	}
+	form := make(url.Values, len(s.form)+2)
+	for k, v := range s.form {
+		form[k] = v
+	}
+	form.Set("client_assertion_type", ClientAssertionType)
+	form.Set("client_assertion", a)
+	return form, nil
+}
+
+// readTokenFile reads a platform token, trimmed of surrounding space.
+func readTokenFile(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxProjectedToken+1))
+	if err != nil {
+		return "", fmt.Errorf("reading %s: %w", path, err)
+	}
+	if len(b) > maxProjectedToken {
+		return "", fmt.Errorf("%s is larger than %d KiB", path, maxProjectedToken>>10)
+	}
+	tok := strings.TrimSpace(string(b))
+	if tok == "" {
+		return "", fmt.Errorf("%s is empty", path)
+	}
+	return tok, nil
+}
+
+// assertionSigner picks the JWS algorithm for key: EdDSA, ES256, ES384 or
+// RS256.
+func assertionSigner(key crypto.Signer, kid string) (jose.Signer, error) {
+	if key == nil {
+		return nil, errors.New("tokensource: Key is required")
+	}
+	var alg jose.SignatureAlgorithm
+	switch pk := key.Public().(type) {
+	case ed25519.PublicKey:
+		alg = jose.EdDSA
+	case *ecdsa.PublicKey:
+		switch pk.Curve.Params().Name {
+		case "P-256":
+			alg = jose.ES256
+		case "P-384":
+			alg = jose.ES384
+		default:
+			return nil, errors.New("tokensource: an ECDSA Key must be on P-256 or P-384")
+		}
+	case *rsa.PublicKey:
+		if pk.N.BitLen() < 2048 {
+			return nil, errors.New("tokensource: an RSA Key must have at least 2048 bits")
+		}
+		alg = jose.RS256
+	default:
+		return nil, errors.New("tokensource: Key must be Ed25519, ECDSA or RSA")
+	}
+	opts := (&jose.SignerOptions{}).WithType("JWT")
+	if kid != "" {
+		opts = opts.WithHeader("kid", kid)
+	}
+	var k any = key
+	switch key.(type) {
+	case ed25519.PrivateKey, *ecdsa.PrivateKey, *rsa.PrivateKey:
+	default:
+		// Any other crypto.Signer (a KMS, an HSM) signs through go-jose's
+		// opaque adapter.
+		k = cryptosigner.Opaque(key)
+	}
+	s, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: k}, opts)
+	if err != nil {
+		return nil, fmt.Errorf("tokensource: %w", err)
+	}
+	return s, nil
+}
+
+// LoadPrivateKey reads a PEM private key (PKCS #8, or SEC 1 "EC PRIVATE
+// KEY", or PKCS #1 "RSA PRIVATE KEY") from a file.
+func LoadPrivateKey(path string) (crypto.Signer, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("tokensource: %w", err)
+	}
+	return ParsePrivateKey(b)
+}
+
+// ParsePrivateKey parses a PEM private key as LoadPrivateKey does.
+func ParsePrivateKey(pemBytes []byte) (crypto.Signer, error) {
+	blk, _ := pem.Decode(pemBytes)
+	if blk == nil {
+		return nil, errors.New("tokensource: no PEM block in the key")
+	}
+	var key any
+	var err error
+	switch blk.Type {
+	case "PRIVATE KEY":
+		key, err = x509.ParsePKCS8PrivateKey(blk.Bytes)
+	case "EC PRIVATE KEY":
+		key, err = x509.ParseECPrivateKey(blk.Bytes)
+	case "RSA PRIVATE KEY":
+		key, err = x509.ParsePKCS1PrivateKey(blk.Bytes)
+	default:
+		return nil, fmt.Errorf("tokensource: PEM block %q is not a private key", blk.Type)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("tokensource: parsing the private key: %w", err)
+	}
+	s, ok := key.(crypto.Signer)
+	if !ok {
+		return nil, errors.New("tokensource: the key cannot sign")
+	}
+	return s, nil
+}
