@@ -3,12 +3,7 @@ package tokensource
 import (
 	"context"
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/rand"
-	"crypto/rsa"
 	"crypto/x509"
-	"encoding/base64"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -19,14 +14,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-jose/go-jose/v4"
-	"github.com/go-jose/go-jose/v4/cryptosigner"
-	"github.com/go-jose/go-jose/v4/jwt"
+	"github.com/tollgate/tollgate/clients/internal/clientassert"
 )
 
 // ClientAssertionType is the client_assertion_type of a JWT client
 // assertion (RFC 7523 §2.2).
-const ClientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+const ClientAssertionType = clientassert.Type
 
 // maxProjectedToken bounds a token read from a file.
 const maxProjectedToken = 16 << 10
@@ -59,7 +52,10 @@ type PrivateKeyJWT struct {
 func NewPrivateKeyJWT(ctx context.Context, c PrivateKeyJWT) (*Source, error) {
 	o, err := c.Options.withDefaults()
 	prover, perr := newProver(o)
-	signer, serr := assertionSigner(c.Key, c.KeyID)
+	signer, serr := clientassert.New(c.Key, c.KeyID, c.ClientID)
+	if serr != nil {
+		serr = fmt.Errorf("tokensource: Key: %w", serr)
+	}
 	errs := []error{err, perr, serr, checkTokenURL(c.TokenURL), checkScopes(c.Scopes)}
 	if c.ClientID == "" {
 		errs = append(errs, errors.New("tokensource: ClientID is required"))
@@ -79,16 +75,7 @@ func NewPrivateKeyJWT(ctx context.Context, c PrivateKeyJWT) (*Source, error) {
 		life = 2 * time.Minute
 	}
 	s := &Source{ctx: ctx, o: o, tokenURL: c.TokenURL, form: clientCredentialsForm(c.Scopes), auth: func(*http.Request) {}, prover: prover}
-	s.assertion = func() (string, error) {
-		now := o.Now()
-		jti := make([]byte, 16)
-		_, _ = rand.Read(jti)
-		return jwt.Signed(signer).Claims(jwt.Claims{
-			Issuer: c.ClientID, Subject: c.ClientID, Audience: jwt.Audience{aud},
-			IssuedAt: jwt.NewNumericDate(now), NotBefore: jwt.NewNumericDate(now), Expiry: jwt.NewNumericDate(now.Add(life)),
-			ID: base64.RawURLEncoding.EncodeToString(jti),
-		}).Serialize()
-	}
+	s.assertion = func() (string, error) { return signer.Sign(aud, o.Now(), life) }
 	return s, nil
 }
 
@@ -173,52 +160,6 @@ func readTokenFile(path string) (string, error) {
 		return "", fmt.Errorf("%s is empty", path)
 	}
 	return tok, nil
-}
-
-// assertionSigner picks the JWS algorithm for key: EdDSA, ES256, ES384 or
-// RS256.
-func assertionSigner(key crypto.Signer, kid string) (jose.Signer, error) {
-	if key == nil {
-		return nil, errors.New("tokensource: Key is required")
-	}
-	var alg jose.SignatureAlgorithm
-	switch pk := key.Public().(type) {
-	case ed25519.PublicKey:
-		alg = jose.EdDSA
-	case *ecdsa.PublicKey:
-		switch pk.Curve.Params().Name {
-		case "P-256":
-			alg = jose.ES256
-		case "P-384":
-			alg = jose.ES384
-		default:
-			return nil, errors.New("tokensource: an ECDSA Key must be on P-256 or P-384")
-		}
-	case *rsa.PublicKey:
-		if pk.N.BitLen() < 2048 {
-			return nil, errors.New("tokensource: an RSA Key must have at least 2048 bits")
-		}
-		alg = jose.RS256
-	default:
-		return nil, errors.New("tokensource: Key must be Ed25519, ECDSA or RSA")
-	}
-	opts := (&jose.SignerOptions{}).WithType("JWT")
-	if kid != "" {
-		opts = opts.WithHeader("kid", kid)
-	}
-	var k any = key
-	switch key.(type) {
-	case ed25519.PrivateKey, *ecdsa.PrivateKey, *rsa.PrivateKey:
-	default:
-		// Any other crypto.Signer (a KMS, an HSM) signs through go-jose's
-		// opaque adapter.
-		k = cryptosigner.Opaque(key)
-	}
-	s, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: k}, opts)
-	if err != nil {
-		return nil, fmt.Errorf("tokensource: %w", err)
-	}
-	return s, nil
 }
 
 // LoadPrivateKey reads a PEM private key (PKCS #8, or SEC 1 "EC PRIVATE

@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/tollgate/tollgate/clients/internal/clientassert"
 )
 
 // introspector asks the issuer about tokens (RFC 7662) and caches the
@@ -19,6 +21,9 @@ type introspector struct {
 	o     *Options
 	url   string
 	cache *cache
+	// assert, when set, signs a private_key_jwt assertion for each call
+	// instead of HTTP Basic.
+	assert *clientassert.Signer
 }
 
 // introspection is an RFC 7662 §2.2 answer as Tollgate gives it.
@@ -126,13 +131,24 @@ func (in *introspector) call(ctx context.Context, tok string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, in.o.RequestTimeout)
 	defer cancel()
 	form := url.Values{"token": {tok}, "token_type_hint": {"access_token"}}
+	if in.assert != nil {
+		// RFC 7523 §3: the issuer identifies the authorization server.
+		a, err := in.assert.Sign(in.o.Issuer, in.o.Now(), 2*time.Minute)
+		if err != nil {
+			return nil, fmt.Errorf("client assertion: %w", err)
+		}
+		form.Set("client_assertion_type", clientassert.Type)
+		form.Set("client_assertion", a)
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, in.url, strings.NewReader(form.Encode()))
 	if err != nil {
 		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
-	setBasic(req, in.o)
+	if in.assert == nil {
+		setBasic(req, in.o)
+	}
 	resp, err := in.o.HTTPClient.Do(req)
 	if err != nil {
 		return nil, err

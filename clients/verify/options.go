@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"crypto"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -46,6 +47,13 @@ type Options struct {
 	// authenticate reads of the revocation feed and introspection calls.
 	ClientID     string
 	ClientSecret string
+	// ClientKey, instead of ClientSecret, authenticates introspection
+	// calls with private_key_jwt (RFC 7523): a new assertion signed by it
+	// for each call, with ClientKeyID as its kid. Introspect mode only:
+	// the revocation feed of Local mode is read with GET requests, which
+	// carry no assertion.
+	ClientKey   crypto.Signer
+	ClientKeyID string
 
 	Mode Mode
 	// OnFeedGap: FailClosed (default) or FallBackToIntrospection.
@@ -98,8 +106,13 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Audience == "" {
 		errs = append(errs, errors.New("verify: Audience is required (RFC 9068 §4: a resource server checks aud)"))
 	}
-	if o.ClientID == "" || o.ClientSecret == "" {
-		errs = append(errs, errors.New("verify: ClientID and ClientSecret are required: a client with the tollgate:introspect scope"))
+	switch {
+	case o.ClientID == "" || (o.ClientSecret == "" && o.ClientKey == nil):
+		errs = append(errs, errors.New("verify: ClientID and ClientSecret (or ClientKey) are required: a client with the tollgate:introspect scope"))
+	case o.ClientSecret != "" && o.ClientKey != nil:
+		errs = append(errs, errors.New("verify: give ClientSecret or ClientKey, not both"))
+	case o.ClientKey != nil && o.Mode != Introspect:
+		errs = append(errs, errors.New("verify: ClientKey (private_key_jwt) works in Introspect mode only: the revocation feed is read with GET, which carries no assertion"))
 	}
 	if o.Mode != Local && o.Mode != Introspect {
 		errs = append(errs, errors.New("verify: unknown Mode"))

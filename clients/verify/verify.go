@@ -18,6 +18,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/tollgate/tollgate/clients/internal/clientassert"
 )
 
 // Verifier validates access tokens. It is safe for concurrent use.
@@ -54,6 +56,14 @@ func Open(ctx context.Context, opts Options) (*Verifier, error) {
 	life, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	v := &Verifier{o: o, ctx: life, cancel: cancel}
 	v.intro = &introspector{o: &v.o, url: m.IntrospectionEndpoint, cache: newCache(o.CacheSize)}
+	if o.ClientKey != nil {
+		s, err := clientassert.New(o.ClientKey, o.ClientKeyID, o.ClientID)
+		if err != nil {
+			cancel()
+			return nil, fmt.Errorf("verify: ClientKey: %w", err)
+		}
+		v.intro.assert = s
+	}
 	if o.Mode == Introspect {
 		return v, nil
 	}

@@ -4,12 +4,14 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/pem"
+	"net/url"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/tollgate/tollgate/clients/tokensource"
+	"github.com/tollgate/tollgate/clients/verify"
 )
 
 // TestTokenSourcePrivateKeyJWT: the SDK signs a new assertion for every
@@ -88,5 +90,38 @@ func TestTokenSourceFederated(t *testing.T) {
 	}
 	if _, err := newSource().Token(); err == nil {
 		t.Fatal("a token of an unbound service account was accepted")
+	}
+}
+
+// TestVerifyIntrospectPrivateKeyJWT: a resource server's clients/verify
+// in Introspect mode authenticates its introspection calls with
+// private_key_jwt: no secret on the resource server either.
+func TestVerifyIntrospectPrivateKeyJWT(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t, embedded)
+	e.start()
+	key := newEd25519Key(t, "rs-1")
+	rsID := e.createKeyClient("orders-api", "--jwks-file", writeFile(t, "jwks.json", jwks(t, key)))
+	callerID, callerSecret := e.newClient("--name", "caller")
+	r := e.post("/oauth2/token", url.Values{"grant_type": {"client_credentials"}}, basic(callerID, callerSecret))
+	at, _ := r.body["access_token"].(string)
+	if at == "" {
+		t.Fatalf("token: %d %s", r.status, r.raw)
+	}
+	iss := e.vars["TOLLGATE_ISSUER"]
+	v, err := verify.Open(context.Background(), verify.Options{
+		Issuer: iss, Audience: iss, ClientID: rsID, ClientKey: key.priv, ClientKeyID: "rs-1", Mode: verify.Introspect,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { v.Close() })
+	p, err := v.Verify(context.Background(), at)
+	if err != nil || p.ClientID != callerID {
+		t.Fatalf("Verify: %+v, %v", p, err)
+	}
+	// Local mode reads the feed with GET, which carries no assertion.
+	if _, err := verify.Open(context.Background(), verify.Options{Issuer: iss, Audience: iss, ClientID: rsID, ClientKey: key.priv}); err == nil {
+		t.Error("ClientKey in Local mode: no error")
 	}
 }
