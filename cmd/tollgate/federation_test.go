@@ -191,3 +191,55 @@ func TestFederationKubernetes(t *testing.T) {
 	e.mustCLI("", "issuer", "delete", "prod")
 	wantInvalidClient(t, "issuer deleted", e.post("/oauth2/token", federatedForm(id, tok), nil), "not configured")
 }
+
+// TestMachineIdentityCLIOverServer: with --server the CLI manages issuers,
+// keys and bindings through the admin API, and the result works.
+func TestMachineIdentityCLIOverServer(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t, embedded)
+	adminID, adminSecret := e.newClient("--name", "admin", "--scopes", "tollgate:admin")
+	e.start()
+	r := e.node()
+	r.vars = map[string]string{"TOLLGATE_ADMIN_CLIENT_ID": adminID, "TOLLGATE_ADMIN_CLIENT_SECRET": adminSecret}
+	remote := func(args ...string) string {
+		t.Helper()
+		out, err := r.cli("", append([]string{"--server", e.srv.URL}, args...)...)
+		if err != nil {
+			t.Fatalf("tollgate --server %v: %v", args, err)
+		}
+		return out
+	}
+	key := newEd25519Key(t, "k1")
+	var c struct {
+		ClientID string `json:"client_id"`
+		Method   string `json:"token_endpoint_auth_method"`
+	}
+	out := remote("client", "create", "--name", "remote-signer", "--jwks-file", writeFile(t, "jwks.json", jwks(t, key)), "--json")
+	if err := json.Unmarshal([]byte(out), &c); err != nil || c.Method != "private_key_jwt" || strings.Contains(out, "client_secret") {
+		t.Fatalf("client create over the API: %s (%v)", out, err)
+	}
+	if r := e.post("/oauth2/token", assertionForm(key.sign(t, assertionClaims(c.ClientID, e.vars["TOLLGATE_ISSUER"]))), nil); r.status != http.StatusOK {
+		t.Fatalf("token: %d %s", r.status, r.raw)
+	}
+
+	sa := newEd25519Key(t, "sa")
+	const iss = "https://cluster.example"
+	remote("issuer", "add", "c1", "--issuer", iss, "--jwks-file", writeFile(t, "c.json", jwks(t, sa)), "--audience", "tg", "--max-lifetime", "2h")
+	if out := remote("issuer", "list", "--json"); !strings.Contains(out, `"max_lifetime": 7200`) {
+		t.Errorf("issuer list: %s", out)
+	}
+	remote("client", "update", c.ClientID, "--federated-issuer", "c1", "--federated-subject", "system:serviceaccount:ns:*", "--federated-claim", "kubernetes.io/team=blue")
+	now := time.Now()
+	tok := sa.sign(t, map[string]any{"iss": iss, "sub": "system:serviceaccount:ns:app", "aud": "tg", "exp": now.Add(time.Hour).Unix(), "kubernetes.io/team": "blue"})
+	if !slowly(func() bool {
+		return e.post("/oauth2/token", federatedForm(c.ClientID, tok), nil).status == http.StatusOK
+	}) {
+		t.Fatal("the rebound client never accepted the federated token")
+	}
+	// Its own key went with the binding.
+	wantInvalidClient(t, "own key after binding", e.post("/oauth2/token", assertionForm(key.sign(t, assertionClaims(c.ClientID, e.vars["TOLLGATE_ISSUER"]))), nil), "")
+	remote("issuer", "delete", "c1")
+	if out := remote("issuer", "list"); strings.Contains(out, "c1") {
+		t.Errorf("after delete: %s", out)
+	}
+}
