@@ -21,6 +21,8 @@ var backends = []struct {
 func TestContract(t *testing.T) {
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
+			// Each backend opens its own database or schema per test.
+			t.Parallel()
 			t.Run("Clients", func(t *testing.T) {
 				storetest.RunClients(t, func(t *testing.T) store.ClientStore { return b.open(t) })
 			})
