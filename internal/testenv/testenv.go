@@ -4,6 +4,7 @@
 package testenv
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -104,5 +105,21 @@ func Slow(t testing.TB, reason string) {
 	t.Helper()
 	if os.Getenv(EnvSlow) != "1" {
 		t.Skipf("slow (%s): set %s=1 to run it", reason, EnvSlow)
+	}
+}
+
+// Parallel raises how many of a package's parallel tests run at once to n,
+// unless the command line set -parallel. Call it from TestMain, before
+// Main, in a package whose tests mostly wait on processes and real
+// intervals rather than use the CPU (the default, GOMAXPROCS, leaves such a
+// package idle on a small machine).
+func Parallel(n int) {
+	flag.Parse()
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
+	if !set {
+		if err := flag.Set("test.parallel", fmt.Sprint(n)); err != nil {
+			panic(err)
+		}
 	}
 }
