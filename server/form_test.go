@@ -112,3 +112,47 @@ func TestParseFormUnstorableText(t *testing.T) {
 		})
 	}
 }
+
+// TestExtractAssertion: a JWT client assertion (RFC 7521 §4.2) is one
+// method, alone; its sub names the client when client_id is absent.
+func TestExtractAssertion(t *testing.T) {
+	t.Parallel()
+	const typ = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+	// {"alg":"EdDSA"}.{"sub":"tgc_a"}.sig: the sub is read unverified.
+	jwt := "eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJ0Z2NfYSJ9.c2ln"
+	tests := []struct {
+		name    string
+		form    url.Values
+		basic   bool
+		wantID  string
+		wantErr string
+	}{
+		{"sub names the client", url.Values{"client_assertion_type": {typ}, "client_assertion": {jwt}}, false, "tgc_a", ""},
+		{"client_id wins", url.Values{"client_assertion_type": {typ}, "client_assertion": {jwt}, "client_id": {"tgc_b"}}, false, "tgc_b", ""},
+		{"not a JWT: no id", url.Values{"client_assertion_type": {typ}, "client_assertion": {"garbage"}}, false, "", ""},
+		{"with Basic", url.Values{"client_assertion_type": {typ}, "client_assertion": {jwt}}, true, "", oauth.InvalidRequest},
+		{"with a secret", url.Values{"client_assertion_type": {typ}, "client_assertion": {jwt}, "client_secret": {"s"}}, false, "", oauth.InvalidRequest},
+		{"wrong type", url.Values{"client_assertion_type": {"urn:x"}, "client_assertion": {jwt}}, false, "", oauth.InvalidRequest},
+		{"type without assertion", url.Values{"client_assertion_type": {typ}}, false, "", oauth.InvalidRequest},
+		{"assertion without type", url.Values{"client_assertion": {jwt}}, false, "", oauth.InvalidRequest},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodPost, "/oauth2/token", nil)
+			if tc.basic {
+				r.SetBasicAuth("tgc_a", "s")
+			}
+			cc, err := extractClient(r, tc.form)
+			if tc.wantErr != "" {
+				oe, ok := err.(*oauth.Error)
+				if !ok || oe.Code != tc.wantErr {
+					t.Fatalf("err = %v, want %s", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || cc.ID != tc.wantID || cc.Assertion != tc.form.Get("client_assertion") || cc.Secret != "" {
+				t.Fatalf("got %+v, %v; want id %q", cc, err, tc.wantID)
+			}
+		})
+	}
+}
