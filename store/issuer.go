@@ -33,6 +33,9 @@ type IssuerStore interface {
 	GetIssuer(ctx context.Context, name string) (*TrustedIssuer, error)
 	// ListIssuers returns every issuer ordered by name.
 	ListIssuers(ctx context.Context) ([]TrustedIssuer, error)
+	// UpdateIssuer replaces every field of the stored issuer with i's but
+	// Name and CreatedAt, or returns ErrNotFound.
+	UpdateIssuer(ctx context.Context, i *TrustedIssuer) error
 	// DeleteIssuer removes the issuer, or returns ErrNotFound.
 	DeleteIssuer(ctx context.Context, name string) error
 }

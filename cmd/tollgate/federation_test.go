@@ -175,6 +175,20 @@ func TestFederationKubernetes(t *testing.T) {
 	}
 	wantInvalidClient(t, "another service account", e.post("/oauth2/token", federatedForm(id, projected("system:serviceaccount:payments:other")), nil), "sub")
 
+	// The cluster rotates its service-account key: both keys, then the
+	// new one alone, with no moment when the workload is refused.
+	sa2 := newRSAKey(t, "k8s-sa-2", 2048)
+	e.mustCLI("", "issuer", "update", "prod", "--jwks-file", writeFile(t, "both.json", jwks(t, sa, sa2)))
+	tok2 := sa2.sign(t, map[string]any{"iss": iss, "sub": "system:serviceaccount:payments:worker", "aud": []string{"tollgate"}, "exp": time.Now().Add(time.Hour).Unix()})
+	for name, tk := range map[string]string{"old key": tok, "new key": tok2} {
+		if r := e.post("/oauth2/token", federatedForm(id, tk), nil); r.status != http.StatusOK {
+			t.Errorf("%s during the overlap: %d %s", name, r.status, r.raw)
+		}
+	}
+	e.mustCLI("", "issuer", "update", "prod", "--jwks-file", writeFile(t, "new.json", jwks(t, sa2)))
+	wantInvalidClient(t, "the retired cluster key", e.post("/oauth2/token", federatedForm(id, tok), nil), "kid")
+	tok = tok2
+
 	// Admin checks: an issuer needs an https issuer and an audience; a
 	// binding needs a known issuer and a subject.
 	a := e.newAdmin()
@@ -227,6 +241,9 @@ func TestMachineIdentityCLIOverServer(t *testing.T) {
 	remote("issuer", "add", "c1", "--issuer", iss, "--jwks-file", writeFile(t, "c.json", jwks(t, sa)), "--audience", "tg", "--max-lifetime", "2h")
 	if out := remote("issuer", "list", "--json"); !strings.Contains(out, `"max_lifetime": 7200`) {
 		t.Errorf("issuer list: %s", out)
+	}
+	if out := remote("issuer", "update", "c1", "--max-lifetime", "3h", "--json"); !strings.Contains(out, `"max_lifetime": 10800`) || !strings.Contains(out, `"jwks"`) {
+		t.Errorf("issuer update: %s", out)
 	}
 	remote("client", "update", c.ClientID, "--federated-issuer", "c1", "--federated-subject", "system:serviceaccount:ns:*", "--federated-claim", "kubernetes.io/team=blue")
 	now := time.Now()

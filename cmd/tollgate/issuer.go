@@ -18,7 +18,37 @@ import (
 type issuerOps interface {
 	createIssuer(ctx context.Context, spec registry.IssuerSpec) (registry.IssuerView, error)
 	listIssuers(ctx context.Context) ([]registry.IssuerView, error)
+	updateIssuer(ctx context.Context, name string, p registry.IssuerPatch) (registry.IssuerView, error)
 	deleteIssuer(ctx context.Context, name string) error
+}
+
+func (d direct) updateIssuer(ctx context.Context, name string, p registry.IssuerPatch) (registry.IssuerView, error) {
+	i, err := d.a.registry.UpdateIssuer(ctx, name, p)
+	if err != nil {
+		return registry.IssuerView{}, err
+	}
+	return registry.ViewIssuer(i), nil
+}
+
+func (r remote) updateIssuer(ctx context.Context, name string, p registry.IssuerPatch) (registry.IssuerView, error) {
+	in := map[string]any{}
+	if p.Issuer != nil {
+		in["issuer"] = *p.Issuer
+	}
+	if p.Audience != nil {
+		in["audience"] = *p.Audience
+	}
+	if p.JWKSURI != nil {
+		in["jwks_uri"] = *p.JWKSURI
+	}
+	if p.JWKS != nil {
+		in["jwks"] = json.RawMessage(*p.JWKS)
+	}
+	if p.MaxLifetime != nil {
+		in["max_lifetime"] = int64(*p.MaxLifetime / time.Second)
+	}
+	var v registry.IssuerView
+	return v, r.do(ctx, http.MethodPatch, "/issuers/"+url.PathEscape(name), in, &v)
 }
 
 func (d direct) createIssuer(ctx context.Context, spec registry.IssuerSpec) (registry.IssuerView, error) {
@@ -62,7 +92,7 @@ func (r remote) deleteIssuer(ctx context.Context, name string) error {
 
 func issuerCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{Use: "issuer", Short: "Manage trusted token issuers for workload identity federation (Kubernetes, CI platforms, clouds)"}
-	cmd.AddCommand(issuerAddCmd(e), issuerListCmd(e), issuerDeleteCmd(e))
+	cmd.AddCommand(issuerAddCmd(e), issuerUpdateCmd(e), issuerListCmd(e), issuerDeleteCmd(e))
 	return cmd
 }
 
@@ -119,6 +149,71 @@ expire at most --max-lifetime ahead. Bind clients to it with
 	f.BoolVar(&asJSON, "json", false, "print JSON for scripts")
 	_ = cmd.MarkFlagRequired("issuer")
 	_ = cmd.MarkFlagRequired("audience")
+	return cmd
+}
+
+func issuerUpdateCmd(e *env) *cobra.Command {
+	var (
+		iss, aud, uri, jwksFile string
+		maxLife                 time.Duration
+		asJSON                  bool
+	)
+	cmd := &cobra.Command{
+		Use:   "update NAME [--jwks-file F | --jwks-uri URL] [--issuer URL] [--audience AUD] [--max-lifetime D]",
+		Short: "Change a trusted issuer: only the flags given change (--jwks-uri \"\" with no --jwks-file: OIDC discovery)",
+		Long: `Change a trusted issuer; its clients stay bound. When a cluster rotates
+its service-account key, give the set with both keys (kubectl get --raw
+/openid/v1/jwks lists both while the old one's tokens live), then the new
+one alone.`,
+		Example: `  tollgate issuer update prod-cluster --jwks-file cluster-jwks.json`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f := cmd.Flags()
+			var p registry.IssuerPatch
+			if jwksFile != "" && f.Changed("jwks-uri") {
+				return fmt.Errorf("give --jwks-file or --jwks-uri, not both")
+			}
+			if jwksFile != "" {
+				b, err := os.ReadFile(jwksFile)
+				if err != nil {
+					return fmt.Errorf("--jwks-file: %w", err)
+				}
+				p.JWKS = &b
+			}
+			for flag, dst := range map[string]struct {
+				v   *string
+				dst **string
+			}{"issuer": {&iss, &p.Issuer}, "audience": {&aud, &p.Audience}, "jwks-uri": {&uri, &p.JWKSURI}} {
+				if f.Changed(flag) {
+					*dst.dst = dst.v
+				}
+			}
+			if f.Changed("max-lifetime") {
+				p.MaxLifetime = &maxLife
+			}
+			if p == (registry.IssuerPatch{}) {
+				return fmt.Errorf("nothing to change: give at least one flag (see tollgate issuer update --help)")
+			}
+			return e.withOps(func(ctx context.Context, o ops, args []string) error {
+				v, err := o.updateIssuer(ctx, args[0], p)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return writeJSON(e.stdout, v)
+				}
+				_, err = fmt.Fprintf(e.stdout, "updated issuer %s\n", v.Name)
+				return err
+			})(cmd, args)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&iss, "issuer", "", "the issuer URL, exactly as its tokens' iss")
+	f.StringVar(&aud, "audience", "", "the aud its tokens must carry for Tollgate")
+	f.StringVar(&uri, "jwks-uri", "", "where its keys are published (\"\": OIDC discovery)")
+	f.StringVar(&jwksFile, "jwks-file", "", "file holding its public JWK Set")
+	f.DurationVar(&maxLife, "max-lifetime", 0, "longest a token of it may still be valid (exp - now)")
+	f.BoolVar(&asJSON, "json", false, "print JSON for scripts")
 	return cmd
 }
 

@@ -88,5 +88,6 @@ func Register(r gin.IRouter, d Deps) {
 	// tollgate:admin only: trusted issuers of workload identity federation.
 	g.POST("/issuers", createIssuer(d))
 	g.GET("/issuers", listIssuers(d))
+	g.PATCH("/issuers/:id", updateIssuer(d))
 	g.DELETE("/issuers/:id", deleteIssuer(d))
 }

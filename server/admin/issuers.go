@@ -68,3 +68,40 @@ func deleteIssuer(d Deps) gin.HandlerFunc {
 		c.Status(http.StatusNoContent)
 	}
 }
+
+// issuerPatchInput is PATCH /issuers/{id}: every field optional.
+type issuerPatchInput struct {
+	Issuer      *string          `json:"issuer"`
+	JWKSURI     *string          `json:"jwks_uri"`
+	JWKS        *json.RawMessage `json:"jwks"`
+	Audience    *string          `json:"audience"`
+	MaxLifetime *int64           `json:"max_lifetime"`
+}
+
+func updateIssuer(d Deps) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		var in issuerPatchInput
+		if !decode(c, &in) {
+			return
+		}
+		p := registry.IssuerPatch{Issuer: in.Issuer, JWKSURI: in.JWKSURI, Audience: in.Audience}
+		if in.JWKS != nil {
+			raw := []byte(*in.JWKS)
+			p.JWKS = &raw
+		}
+		if in.MaxLifetime != nil {
+			if *in.MaxLifetime < 0 || *in.MaxLifetime > 365*24*3600 {
+				fail(c, d.Logger, &registry.ValidationError{Fields: []registry.FieldError{{Field: "max_lifetime", Message: "must be a number of seconds"}}})
+				return
+			}
+			ml := time.Duration(*in.MaxLifetime) * time.Second
+			p.MaxLifetime = &ml
+		}
+		i, err := d.Registry.UpdateIssuer(c.Request.Context(), c.Param("id"), p)
+		if err != nil {
+			fail(c, d.Logger, err)
+			return
+		}
+		c.JSON(http.StatusOK, registry.ViewIssuer(i))
+	}
+}

@@ -68,6 +68,25 @@ func (s *Store) ListIssuers(ctx context.Context) ([]store.TrustedIssuer, error) 
 	return out, nil
 }
 
+// UpdateIssuer replaces every field of the stored issuer but Name and
+// CreatedAt, or returns ErrNotFound.
+func (s *Store) UpdateIssuer(ctx context.Context, i *store.TrustedIssuer) error {
+	fields := map[string]any{
+		"issuer": i.Issuer, "jwks_uri": i.JWKSURI, "jwks": string(i.JWKS), "audience": i.Audience,
+		"max_lifetime_ns": int64(i.MaxLifetime), "updated_at": dbTime(i.UpdatedAt),
+	}
+	return s.write(ctx, "update issuer", func(tx *gorm.DB) error {
+		res := tx.Model(&issuerRow{}).Where("name = ?", i.Name).Updates(fields)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return store.ErrNotFound
+		}
+		return nil
+	})
+}
+
 // DeleteIssuer removes the issuer, or returns ErrNotFound.
 func (s *Store) DeleteIssuer(ctx context.Context, name string) error {
 	return s.write(ctx, "delete issuer", func(tx *gorm.DB) error {

@@ -18,6 +18,7 @@ func RunIssuers(t *testing.T, open func(t *testing.T) store.IssuerStore) {
 		{"DuplicateNameConflict", issuerDuplicate},
 		{"UnknownNotFound", issuerUnknown},
 		{"ListInNameOrderThenDelete", issuerList},
+		{"UpdateReplacesAllButNameAndCreatedAt", issuerUpdate},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -82,6 +83,7 @@ func issuerUnknown(t *testing.T, s store.IssuerStore) {
 	_, err := s.GetIssuer(ctx, "missing")
 	fixtureWantErr(t, "get", err, store.ErrNotFound)
 	fixtureWantErr(t, "delete", s.DeleteIssuer(ctx, "missing"), store.ErrNotFound)
+	fixtureWantErr(t, "update", s.UpdateIssuer(ctx, issuerFull("missing")), store.ErrNotFound)
 	for name, id := range unstorableTexts {
 		_, err := s.GetIssuer(ctx, id)
 		fixtureWantErr(t, "get "+name, err, store.ErrNotFound)
@@ -110,4 +112,20 @@ func issuerList(t *testing.T, s store.IssuerStore) {
 	if len(list) != 2 {
 		t.Fatalf("%d issuers after a delete, want 2", len(list))
 	}
+}
+
+func issuerUpdate(t *testing.T, s store.IssuerStore) {
+	ctx := t.Context()
+	orig := issuerFull("u")
+	fixtureNoErr(t, "create", s.CreateIssuer(ctx, orig))
+	upd := &store.TrustedIssuer{
+		Name: "u", Issuer: "https://other.example", JWKSURI: "", JWKS: []byte(`{"keys":[{"kty":"OKP"}]}`), Audience: "aud-2",
+		MaxLifetime: time.Hour, CreatedAt: fixtureTime(-50 * time.Hour), UpdatedAt: fixtureTime(3 * time.Hour),
+	}
+	fixtureNoErr(t, "update", s.UpdateIssuer(ctx, upd))
+	got, err := s.GetIssuer(ctx, "u")
+	fixtureNoErr(t, "get", err)
+	want := *upd
+	want.CreatedAt = orig.CreatedAt
+	issuerCompare(t, "after update", &want, got)
 }
