@@ -146,7 +146,10 @@ func (f *Fetcher) fetch(ctx context.Context, uri string) ([]jose.JSONWebKey, err
 // getJSON GETs uri and returns its JSON body, refusing non-JSON,
 // oversized and slow answers. what names uri in errors.
 func (f *Fetcher) getJSON(ctx context.Context, uri, what, altType string) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, f.opts.Timeout)
+	// The fetch serves every caller waiting for this URI and its outcome
+	// is cached, so one caller hanging up must not fail it for the others:
+	// only Timeout bounds it.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), f.opts.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, uri, nil)
 	if err != nil {
