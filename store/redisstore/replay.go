@@ -27,7 +27,7 @@ func (s *Store) UseOnce(ctx context.Context, id string, until time.Time) (bool, 
 		return true, nil
 	}
 	err := s.client.SetArgs(ctx, s.replayKey(id), "1", redis.SetArgs{Mode: "NX", ExpireAt: until}).Err()
-	if err == redis.Nil { //nolint:errorlint // go-redis returns redis.Nil unwrapped for "not set"
+	if nilReply(err) { // SET NX set nothing: the ID is taken
 		return false, nil
 	}
 	if err != nil {
