@@ -44,13 +44,13 @@ func chart(label, unit string, lines []line, from, to time.Time) template.HTML {
 		fmt.Fprintf(&b, `<line class="grid" x1="%.1f" x2="%.1f" y1="%.1f" y2="%.1f"/>`, padL, chartW-padR, y(v), y(v))
 		fmt.Fprintf(&b, `<text class="axis" x="%.1f" y="%.1f" text-anchor="end">%s</text>`, padL-6, y(v)+4, template.HTMLEscapeString(number(v)+unit))
 	}
-	for _, m := range []time.Duration{60, 45, 30, 15, 0} {
-		t := to.Add(-m * time.Minute)
+	step := tickStep(to.Sub(from))
+	for m := time.Duration(0); m <= to.Sub(from); m += step {
 		txt := "now"
 		if m > 0 {
-			txt = "−" + strconv.Itoa(int(m)) + "m"
+			txt = "−" + strconv.Itoa(int(m/time.Minute)) + "m"
 		}
-		fmt.Fprintf(&b, `<text class="axis" x="%.1f" y="%.1f" text-anchor="middle">%s</text>`, x(t), chartH-6, txt)
+		fmt.Fprintf(&b, `<text class="axis" x="%.1f" y="%.1f" text-anchor="middle">%s</text>`, x(to.Add(-m)), chartH-6, txt)
 	}
 	empty := true
 	for _, l := range lines {
@@ -77,6 +77,17 @@ func chart(label, unit string, lines []line, from, to time.Time) template.HTML {
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
+}
+
+// tickStep spaces the x axis's labels: a round number of minutes giving
+// at most five labels over span.
+func tickStep(span time.Duration) time.Duration {
+	for _, m := range []time.Duration{1, 2, 5, 10, 15, 30, 60} {
+		if span/(m*time.Minute) <= 4 {
+			return m * time.Minute
+		}
+	}
+	return span
 }
 
 // roundUp returns a round number at or above v (1, 2 or 5 times a power

@@ -34,7 +34,7 @@ func (h *handlers) overview(c *gin.Context) {
 		return
 	}
 	s := h.Stats.series()
-	d.Sampling = "This node's figures over the last " + span(h.Stats.opts.Window) + ", sampled every " + span(h.Stats.opts.Every) + "."
+	d.Sampling = "This node's figures over the last " + span(h.Stats.opts.Window) + " (or since it started), sampled every " + span(h.Stats.opts.Every) + "."
 	d.Cards = append(d.Cards,
 		card{Title: "Token requests", Value: last(s.requests, "/s"), Note: "per second", Chart: chart("Token requests per second", "", []line{{Name: "requests/s", Points: s.requests, Class: "c0"}}, s.from, s.to)},
 		h.errorCard(s),

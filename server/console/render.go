@@ -201,7 +201,18 @@ var funcs = template.FuncMap{
 		}
 		return t.UTC().Format("2006-01-02 15:04 UTC")
 	},
-	"iso":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"iso": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"day": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04") },
+	// actorLabel is an audit actor as people read it: the console's
+	// "user:<id> (<name>) via console" becomes "<name> via console".
+	"actorLabel": func(a string) string {
+		if strings.HasPrefix(a, "user:") && strings.HasSuffix(a, ") via console") {
+			if i := strings.Index(a, " ("); i > 0 {
+				return strings.TrimSuffix(a[i+2:], ") via console") + " via console"
+			}
+		}
+		return a
+	},
 	"join": func(s []string) string { return strings.Join(s, " ") },
 	"ttl": func(secs int64) string {
 		if secs == 0 {

@@ -101,6 +101,9 @@ func (s *Stats) Sample(ctx context.Context) {
 	}
 }
 
+// minSpan is the shortest span a chart shows.
+const minSpan = 5 * time.Minute
+
 // point is one value at one time.
 type point struct {
 	at time.Time
@@ -123,7 +126,13 @@ func (s *Stats) series() series {
 	ring := slices.Clone(s.ring)
 	s.mu.Unlock()
 	now := s.opts.Now()
-	out := series{errors: map[string][]point{}, from: now.Add(-s.opts.Window), to: now}
+	// The charts span the window, or the time since the first sample (at
+	// least minSpan) on a node that started more recently.
+	from := now.Add(-s.opts.Window)
+	if len(ring) > 0 && ring[0].at.After(from) {
+		from = minTime(ring[0].at, now.Add(-minSpan))
+	}
+	out := series{errors: map[string][]point{}, from: from, to: now}
 	for i, cur := range ring {
 		if cur.snap.RevocationSetSize >= 0 {
 			out.revocations = append(out.revocations, point{cur.at, cur.snap.RevocationSetSize})
