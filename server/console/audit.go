@@ -57,43 +57,68 @@ const formTime = "2006-01-02T15:04"
 func (h *handlers) audit(c *gin.Context) {
 	f := auditFilter{Actor: strings.TrimSpace(c.Query("actor")), Action: strings.TrimSpace(c.Query("action")), Target: strings.TrimSpace(c.Query("target")),
 		Since: c.Query("since"), Until: c.Query("until")}
-	d := auditData{Filter: f, Actions: auditActions}
 	for _, s := range []string{f.Actor, f.Action, f.Target, f.Since, f.Until, c.Query("before")} {
 		if len(s) > 200 || !text(s) {
 			h.fail(c, http.StatusBadRequest, "A filter value is too long or not valid text.")
 			return
 		}
 	}
-	sf := store.AuditFilter{Target: f.Target, Action: f.Action}
-	var until time.Time
+	d := auditData{Filter: f, Actions: auditActions}
+	sf, until, msg := parseAuditFilter(&d.Filter, c.Query("before"))
+	if msg != "" {
+		d.Error = msg
+		h.render(c, http.StatusBadRequest, "audit", view{Title: "Audit log", Nav: "audit", Data: d})
+		return
+	}
+	keep, truncated, err := h.newestAudit(c, sf, d.Filter, until)
+	if err != nil {
+		h.serverError(c, err)
+		return
+	}
+	d.Truncated = truncated
+	if len(keep) > pageSize {
+		keep = keep[len(keep)-pageSize:]
+		d.Older = keep[0].ID
+	}
+	for i := len(keep) - 1; i >= 0; i-- {
+		d.Rows = append(d.Rows, auditRow{AuditEntry: keep[i], Diff: diff(keep[i].Before, keep[i].After)})
+	}
+	h.render(c, http.StatusOK, "audit", view{Title: "Audit log", Nav: "audit", Data: d})
+}
+
+// parseAuditFilter reads the form's times and cursor into a store filter
+// and the upper time bound; msg says what is wrong with them.
+func parseAuditFilter(f *auditFilter, before string) (sf store.AuditFilter, until time.Time, msg string) {
+	sf = store.AuditFilter{Target: f.Target, Action: f.Action}
 	var err error
 	if f.Since != "" {
 		if sf.Since, err = time.Parse(formTime, f.Since); err != nil {
-			d.Error = "From must be a date and time, e.g. 2026-12-01T09:00."
+			return sf, until, "From must be a date and time, e.g. 2026-12-01T09:00."
 		}
 	}
 	if f.Until != "" {
 		if until, err = time.Parse(formTime, f.Until); err != nil {
-			d.Error = "To must be a date and time, e.g. 2026-12-01T18:00."
+			return sf, until, "To must be a date and time, e.g. 2026-12-01T18:00."
 		}
 	}
-	if b := c.Query("before"); b != "" {
-		if f.Before, err = strconv.ParseInt(b, 10, 64); err != nil || f.Before < 0 {
-			d.Error = "The page cursor is not one this page made."
+	if before != "" {
+		if f.Before, err = strconv.ParseInt(before, 10, 64); err != nil || f.Before < 0 {
+			return sf, until, "The page cursor is not one this page made."
 		}
 	}
-	if d.Error != "" {
-		h.render(c, http.StatusBadRequest, "audit", view{Title: "Audit log", Nav: "audit", Data: d})
-		return
-	}
-	d.Filter = f
+	return sf, until, ""
+}
+
+// newestAudit reads the matching entries oldest first (the store's
+// order) and keeps the newest pageSize+1 of them: one more tells that
+// older ones exist. It reads at most maxAuditScan entries.
+func (h *handlers) newestAudit(c *gin.Context, sf store.AuditFilter, f auditFilter, until time.Time) ([]store.AuditEntry, bool, error) {
 	var keep []store.AuditEntry
 	var after int64
-	for scanned := 0; scanned < maxAuditScan; {
+	for scanned := 0; ; {
 		rows, err := h.Audit.ListAudit(ctx(c), sf, after, 500)
 		if err != nil {
-			h.serverError(c, err)
-			return
+			return nil, false, err
 		}
 		for _, e := range rows {
 			scanned++
@@ -106,21 +131,13 @@ func (h *handlers) audit(c *gin.Context) {
 			}
 		}
 		if len(rows) < 500 {
-			break
+			return keep, false, nil
+		}
+		if scanned >= maxAuditScan {
+			return keep, true, nil
 		}
 		after = rows[len(rows)-1].ID
-		if scanned >= maxAuditScan {
-			d.Truncated = true
-		}
 	}
-	if len(keep) > pageSize {
-		keep = keep[len(keep)-pageSize:]
-		d.Older = keep[0].ID
-	}
-	for i := len(keep) - 1; i >= 0; i-- {
-		d.Rows = append(d.Rows, auditRow{AuditEntry: keep[i], Diff: diff(keep[i].Before, keep[i].After)})
-	}
-	h.render(c, http.StatusOK, "audit", view{Title: "Audit log", Nav: "audit", Data: d})
 }
 
 // diff lines up the top-level fields of two JSON objects.

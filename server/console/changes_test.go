@@ -2,6 +2,7 @@ package console_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tollgate/tollgate/server/registry"
 	"github.com/tollgate/tollgate/store"
 )
 
@@ -204,6 +206,9 @@ func TestUsersAndAPIKeys(t *testing.T) {
 	if p := b.post("/console/users/"+n.admin.ID+"/delete", url.Values{"confirmed": {"yes"}}); p.status != http.StatusBadRequest {
 		t.Errorf("deleting yourself: %d, want 400", p.status)
 	}
+	if p := b.post("/console/users/"+n.admin.ID, url.Values{"disabled": {"true"}, "confirmed": {"yes"}}); p.status != http.StatusBadRequest {
+		t.Errorf("disabling yourself: %d, want 400", p.status)
+	}
 
 	c := n.client("svc")
 	b.get("/console/api-keys/new")
@@ -352,4 +357,51 @@ func TestOverviewCharts(t *testing.T) {
 		}
 	}
 
+}
+
+// TestListsPage: a list shows 25 rows and links to the next page, which
+// shows the rest; a search pages too.
+func TestListsPage(t *testing.T) {
+	n := newNode(t)
+	for i := range 30 {
+		n.client(fmt.Sprintf("app-%02d", i))
+	}
+	b := n.signedIn()
+	first := b.get("/console/clients")
+	next := regexp.MustCompile(`href="\?q=&amp;cursor=([^"]+)">Next page`).FindStringSubmatch(first.body)
+	if got := strings.Count(first.body, `class="strong" href="/console/clients/`); got != 25 || next == nil {
+		t.Fatalf("first page: %d rows, next link %v", got, next)
+	}
+	second := b.get("/console/clients?cursor=" + next[1])
+	if got := strings.Count(second.body, `class="strong" href="/console/clients/`); got != 5 || strings.Contains(second.body, "Next page") {
+		t.Errorf("second page: %d rows, want 5 and no next page", got)
+	}
+	if p := b.get("/console/clients?q=app-1"); strings.Count(p.body, `class="strong" href="/console/clients/`) != 10 {
+		t.Errorf("searching app-1: %d rows, want 10", strings.Count(p.body, `class="strong" href="/console/clients/`))
+	}
+}
+
+// TestSignInSharesThePasswordGrantBudget: wrong passwords at the token
+// endpoint lock the same username out of the console.
+func TestSignInSharesThePasswordGrantBudget(t *testing.T) {
+	n := newNode(t)
+	c, sec, err := n.reg.CreateClient(t.Context(), registry.ClientSpec{Name: "web", GrantTypes: []string{"password"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 11 {
+		req, _ := http.NewRequest(http.MethodPost, n.srv.URL+"/oauth2/token", strings.NewReader(url.Values{"grant_type": {"password"}, "username": {adminName}, "password": {"wrong"}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth(c.ID, sec)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	b := n.browser()
+	b.get("/console/sign-in")
+	if p := b.post("/console/sign-in", url.Values{"username": {adminName}, "password": {adminPassword}}); p.status != http.StatusTooManyRequests {
+		t.Errorf("console sign-in after 11 wrong passwords at the token endpoint: %d, want 429", p.status)
+	}
 }

@@ -98,6 +98,10 @@ func (h *handlers) updateUser(c *gin.Context) {
 	msg := "Saved the user's roles."
 	if d, set := vals["disabled"]; set {
 		disable := d[0] == "true"
+		if disable && id == sessionOf(c).userID {
+			h.fail(c, http.StatusBadRequest, "You cannot disable the user you are signed in as. Nothing was changed.")
+			return
+		}
 		if disable && !h.confirmed(c, vals, "Disable this user? Their tokens and API keys stop working at once.", "Disable") {
 			return
 		}

@@ -118,9 +118,16 @@ try {
   await page.getByRole("alert").filter({ hasText: "wrong" }).waitFor();
   assert.equal(await sessionCookie(context), undefined, "no session cookie after a wrong password");
 
-  step("sign in");
-  await signIn(page, password);
+  step("sign in with the keyboard alone");
+  await page.goto(base + "/console/sign-in");
+  assert.equal(await page.evaluate(() => document.activeElement.id), "username", "the username has the focus");
+  await page.keyboard.type(user);
+  await page.keyboard.press("Tab");
+  await page.keyboard.type(password);
+  await page.keyboard.press("Enter");
   await page.getByRole("heading", { name: "Overview" }).waitFor();
+  await page.keyboard.press("Tab");
+  assert.equal(await page.evaluate(() => document.activeElement.textContent), "Skip to content", "the first Tab reaches Skip to content");
   const cookie = await sessionCookie(context);
   assert.ok(cookie, "a session cookie");
   assert.equal(cookie.httpOnly, true);
