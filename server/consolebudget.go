@@ -18,11 +18,13 @@ type consoleBudget struct{ g *guard }
 
 // Wait returns how long the caller must wait before trying username, 0 if
 // it may try now. It answers nothing itself (guard.locked writes an OAuth
-// error; the console renders a page).
+// error; the console renders a page), but marks the request for
+// tollgate_throttled_total as guard.locked does.
 func (b consoleBudget) Wait(c *gin.Context, username string) time.Duration {
 	g, ctx := b.g, c.Request.Context()
 	a := attempt{ip: callerAddress(c), username: username}
 	if w, ok := refusal(g.rates.AdmitIP(ctx, a.ip)); ok {
+		c.Set(ctxErrorCode, "rate_limited")
 		return w
 	}
 	wait := g.ips.Locked(a.ip)
@@ -31,9 +33,11 @@ func (b consoleBudget) Wait(c *gin.Context, username string) time.Duration {
 	}
 	wait = max(wait, g.users.Locked(a.userKey()))
 	if wait > 0 {
+		c.Set(ctxErrorCode, "locked_out")
 		return wait
 	}
 	if w, ok := refusal(g.rates.AdmitLogin(ctx, username)); ok {
+		c.Set(ctxErrorCode, "rate_limited")
 		return w
 	}
 	return 0

@@ -405,3 +405,16 @@ func TestSignInSharesThePasswordGrantBudget(t *testing.T) {
 		t.Errorf("console sign-in after 11 wrong passwords at the token endpoint: %d, want 429", p.status)
 	}
 }
+
+// TestPagesEscape: names are shown as text, never as markup.
+func TestPagesEscape(t *testing.T) {
+	n := newNode(t)
+	c := n.client(`<script>alert("x")</script>`)
+	b := n.signedIn()
+	for _, p := range []string{"/console/clients", "/console/clients/" + c.ID, "/console/audit"} {
+		body := b.get(p).body
+		if strings.Contains(body, "<script>alert") || !strings.Contains(body, "&lt;script&gt;alert(") {
+			t.Errorf("%s does not escape the client's name", p)
+		}
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tollgate/tollgate/server/console"
 )
 
 // route is one console route with a path that names real records.
@@ -251,6 +253,14 @@ func TestSignIn(t *testing.T) {
 		p := b.postRaw("/console/sign-in", "application/x-www-form-urlencoded", url.Values{"username": {adminName}, "password": {adminPassword}}.Encode())
 		if p.status != http.StatusForbidden || hasSession(b, n) {
 			t.Errorf("a sign-in without the form's token: %d, session %v", p.status, hasSession(b, n))
+		}
+	})
+	t.Run("Secure behind https", func(t *testing.T) {
+		n := newNode(t, func(d *console.Deps) { d.Secure = true })
+		b := n.browser()
+		p := b.get("/console/sign-in")
+		if sc := p.header.Get("Set-Cookie"); !strings.Contains(sc, "; Secure") {
+			t.Errorf("Set-Cookie %q lacks Secure", sc)
 		}
 	})
 	t.Run("cookie flags", func(t *testing.T) {

@@ -67,7 +67,8 @@ type node struct {
 // that one test process needs no lease.
 type rosterless struct{ store.RevocationStore }
 
-func newNode(t *testing.T) *node {
+// newNode starts a node; opts adjust the console's Deps.
+func newNode(t *testing.T, opts ...func(*console.Deps)) *node {
 	t.Helper()
 	ctx := t.Context()
 	st := sqltest.OpenSQLite(t)
@@ -97,9 +98,13 @@ func newNode(t *testing.T) *node {
 	met := metrics.New(set.Size, nil, nil)
 	clk := &clock{t: time.Now()}
 	stats := console.NewStats(console.StatsOptions{Metrics: met, Now: clk.Now})
+	cd := &console.Deps{Registry: reg, Clients: st, Users: st, APIKeys: st, Audit: st, Keys: km, Passwords: engine, Stats: stats, Now: clk.Now}
+	for _, o := range opts {
+		o(cd)
+	}
 	h := server.New(server.Deps{
 		Issuer: "http://tollgate.test", Tokens: engine, Auth: engine, Keys: km, Clients: st, Refresh: st, Introspector: in, Revocations: set, Metrics: met,
-		Console: &console.Deps{Registry: reg, Clients: st, Users: st, APIKeys: st, Audit: st, Keys: km, Passwords: engine, Stats: stats, Now: clk.Now},
+		Console: cd,
 	})
 	n := &node{t: t, st: st, reg: reg, stats: stats, clk: clk, srv: httptest.NewServer(h)}
 	t.Cleanup(n.srv.Close)

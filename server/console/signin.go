@@ -78,41 +78,14 @@ func (h *handlers) signIn(c *gin.Context) {
 		h.renderSignIn(c, http.StatusBadRequest, d)
 		return
 	}
-	if wait := h.Budget.Wait(c, username); wait > 0 {
-		secs := strconv.Itoa(max(1, int(math.Ceil(wait.Seconds()))))
-		c.Header("Retry-After", secs)
-		d.Error = "Too many failed attempts. Try again in " + secs + " seconds."
-		h.renderSignIn(c, http.StatusTooManyRequests, d)
-		return
-	}
-	u, err := h.Passwords.VerifyUser(c.Request.Context(), username, password)
-	var oe *oauth.Error
-	switch {
-	case errors.As(err, &oe) && oe.Code == oauth.InvalidGrant:
-		h.Budget.Failed(c, username)
-		d.Error = "The username or password is wrong, or the user is disabled."
-		h.renderSignIn(c, http.StatusUnauthorized, d)
-		return
-	case errors.As(err, &oe):
-		status := http.StatusBadRequest
-		if oe.Code == oauth.TemporarilyUnavailable {
-			status = http.StatusServiceUnavailable
-			c.Header("Retry-After", "1")
-		}
-		d.Error = sentence(oe.Description)
+	u, status, msg := h.verify(c, username, password)
+	if msg != "" {
+		d.Error = msg
 		h.renderSignIn(c, status, d)
 		return
-	case err != nil:
-		h.serverError(c, err)
-		return
 	}
-	h.Budget.Succeeded(c, username)
-	if !isAdmin(u) {
-		// The password was right: no failure counted, but no session.
-		h.Logger.LogAttrs(c.Request.Context(), slog.LevelInfo, "console sign-in refused: not an admin", slog.String("user_id", u.ID))
-		d.Error = "This user may not use the console: its roles do not grant " + scopeAdmin + " (give it the role admin)."
-		h.renderSignIn(c, http.StatusForbidden, d)
-		return
+	if u == nil {
+		return // verify has answered
 	}
 	id, _ := h.sessions.create(u.ID, u.Username)
 	if id == "" {
@@ -124,6 +97,39 @@ func (h *handlers) signIn(c *gin.Context) {
 	h.setCookie(c, signInCookie, "", -1)
 	h.setCookie(c, sessionCookie, id, 0)
 	c.Redirect(http.StatusSeeOther, Prefix+"/overview")
+}
+
+// verify checks a sign-in under the failure budgets: the admin user, or
+// the status and message of the refusal (or neither, when it has
+// answered a server error itself).
+func (h *handlers) verify(c *gin.Context, username, password string) (*store.User, int, string) {
+	if wait := h.Budget.Wait(c, username); wait > 0 {
+		secs := strconv.Itoa(max(1, int(math.Ceil(wait.Seconds()))))
+		c.Header("Retry-After", secs)
+		return nil, http.StatusTooManyRequests, "Too many failed attempts. Try again in " + secs + " seconds."
+	}
+	u, err := h.Passwords.VerifyUser(c.Request.Context(), username, password)
+	var oe *oauth.Error
+	switch {
+	case errors.As(err, &oe) && oe.Code == oauth.InvalidGrant:
+		h.Budget.Failed(c, username)
+		return nil, http.StatusUnauthorized, "The username or password is wrong, or the user is disabled."
+	case errors.As(err, &oe) && oe.Code == oauth.TemporarilyUnavailable:
+		c.Header("Retry-After", "1")
+		return nil, http.StatusServiceUnavailable, sentence(oe.Description)
+	case errors.As(err, &oe):
+		return nil, http.StatusBadRequest, sentence(oe.Description)
+	case err != nil:
+		h.serverError(c, err)
+		return nil, 0, ""
+	}
+	h.Budget.Succeeded(c, username)
+	if !isAdmin(u) {
+		// The password was right: no failure counted, but no session.
+		h.Logger.LogAttrs(c.Request.Context(), slog.LevelInfo, "console sign-in refused: not an admin", slog.String("user_id", u.ID))
+		return nil, http.StatusForbidden, "This user may not use the console: its roles do not grant " + scopeAdmin + " (give it the role admin)."
+	}
+	return u, 0, ""
 }
 
 func (h *handlers) signOut(c *gin.Context) {
