@@ -322,7 +322,7 @@ func hasSession(b *browser, n *node) bool {
 	return false
 }
 
-func mustURL(t *testing.T, s string) *url.URL {
+func mustURL(t testing.TB, s string) *url.URL {
 	t.Helper()
 	u, err := url.Parse(s)
 	if err != nil {

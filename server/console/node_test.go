@@ -54,7 +54,7 @@ func (c *clock) Advance(d time.Duration) {
 // node is a Tollgate handler with the console, wired as cmd/tollgate
 // wires it, on SQLite.
 type node struct {
-	t     *testing.T
+	t     testing.TB
 	st    *sqlstore.Store
 	reg   *registry.Registry
 	stats *console.Stats
@@ -68,7 +68,7 @@ type node struct {
 type rosterless struct{ store.RevocationStore }
 
 // newNode starts a node; opts adjust the console's Deps.
-func newNode(t *testing.T, opts ...func(*console.Deps)) *node {
+func newNode(t testing.TB, opts ...func(*console.Deps)) *node {
 	t.Helper()
 	ctx := t.Context()
 	st := sqltest.OpenSQLite(t)
@@ -144,7 +144,7 @@ func (n *node) audits() int {
 
 // browser is a person's browser: cookies, no redirects followed.
 type browser struct {
-	t    *testing.T
+	t    testing.TB
 	n    *node
 	c    *http.Client
 	csrf string
