@@ -153,7 +153,13 @@ type Server struct {
 	// over OTLP/HTTP, configured by the standard OTEL_EXPORTER_OTLP_*
 	// variables), or "stdout" (spans as JSON on standard error).
 	Tracing string `yaml:"tracing"`
+	// Console serves the admin web console at /console: "true" (the
+	// default) or "false".
+	Console string `yaml:"console"`
 }
+
+// ConsoleOn reports whether the admin console is served.
+func (s Server) ConsoleOn() bool { return s.Console != "false" }
 
 // Default returns the configuration used when nothing is set: the embedded
 // SQLite store in tollgate.db, no Redis, listening on 127.0.0.1:8080. It is
@@ -190,6 +196,7 @@ func defaults() Config {
 			ReadTimeout:       10 * time.Second,
 			WriteTimeout:      10 * time.Second,
 			IdleTimeout:       60 * time.Second,
+			Console:           "true",
 		},
 	}
 }

@@ -106,6 +106,8 @@ var bindings = []binding{
 		func(c *Config) any { return &c.Server.MetricsAddr }},
 	{"TOLLGATE_TRACING", "server.tracing", "OpenTelemetry tracing: empty (off), otlp (OTLP/HTTP, set OTEL_EXPORTER_OTLP_ENDPOINT) or stdout", "",
 		func(c *Config) any { return &c.Server.Tracing }},
+	{"TOLLGATE_CONSOLE", "server.console", "serve the admin web console at /console (sign-in by users with the admin role): true or false", "",
+		func(c *Config) any { return &c.Server.Console }},
 	{"TOLLGATE_TRUSTED_PROXIES", "server.trusted_proxies", "comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For names the client address; empty trusts none", "",
 		func(c *Config) any { return &c.Server.TrustedProxies }},
 }

@@ -50,6 +50,7 @@ func (c Config) LogValue() slog.Value {
 			slog.String("trusted_proxies", c.Server.TrustedProxies),
 			slog.String("metrics_addr", c.Server.MetricsAddr),
 			slog.String("tracing", c.Server.Tracing),
+			slog.String("console", c.Server.Console),
 		),
 		slog.Group("limits",
 			slog.Int("client_rate", c.Limits.ClientRate),

@@ -251,6 +251,9 @@ func validateServer(s Server) []error {
 	default:
 		errs = append(errs, fmt.Errorf("server.tracing (TOLLGATE_TRACING) %q: write otlp, stdout, or leave it empty for no tracing", s.Tracing))
 	}
+	if s.Console != "true" && s.Console != "false" {
+		errs = append(errs, fmt.Errorf("server.console (TOLLGATE_CONSOLE) %q: write true or false", s.Console))
+	}
 	if a := s.MetricsAddr; a != "" && a != "off" {
 		errs = append(errs, validateAddrNamed("server.metrics_addr (TOLLGATE_METRICS_ADDR)", a)...)
 	}

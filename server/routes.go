@@ -4,6 +4,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/tollgate/tollgate/server/admin"
+	"github.com/tollgate/tollgate/server/console"
 )
 
 // Endpoint paths, also advertised in the RFC 8414 metadata.
@@ -45,6 +46,14 @@ func routes(r *gin.Engine, d Deps) {
 		// Bearer token of a user from the password grant (not bought with
 		// an API key): the user's own API keys.
 		admin.RegisterAccount(r, *d.Admin)
+	}
+	// A console session: the username and password of a user whose roles
+	// grant tollgate:admin, under the password grant's failure budgets,
+	// and the session's CSRF token on every POST (see package console).
+	if d.Console != nil {
+		cd := *d.Console
+		cd.Budget = consoleBudget{g}
+		console.Register(r, cd)
 	}
 	r.GET("/readyz", readyHandler(d.Checks, d.Logger))
 	// None: Prometheus metrics carry no secrets or identities; operators

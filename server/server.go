@@ -14,6 +14,7 @@ import (
 
 	"github.com/tollgate/tollgate/server/accesstoken"
 	"github.com/tollgate/tollgate/server/admin"
+	"github.com/tollgate/tollgate/server/console"
 	"github.com/tollgate/tollgate/server/grant"
 	"github.com/tollgate/tollgate/server/metrics"
 	"github.com/tollgate/tollgate/server/throttle"
@@ -84,6 +85,9 @@ type Deps struct {
 	PublicScopes []string
 	// Admin configures the admin API; nil leaves it out.
 	Admin *admin.Deps
+	// Console configures the admin console at /console (its Budget is
+	// filled in here); nil leaves it out.
+	Console *console.Deps
 	// Checks run on GET /readyz.
 	Checks []Check
 	// Draining is closed when the server starts shutting down: open

@@ -17,6 +17,7 @@ import (
 	"github.com/tollgate/tollgate/config"
 	"github.com/tollgate/tollgate/server"
 	"github.com/tollgate/tollgate/server/admin"
+	"github.com/tollgate/tollgate/server/console"
 	"github.com/tollgate/tollgate/server/grant"
 	"github.com/tollgate/tollgate/server/introspection"
 	"github.com/tollgate/tollgate/server/keys"
@@ -154,6 +155,9 @@ type service struct {
 	metrics  *metrics.Metrics
 	handler  http.Handler
 	log      *slog.Logger
+	// console is the admin console's wiring (nil: off); its charts sample
+	// in background.
+	console *console.Deps
 	// draining is closed by startDraining, when the HTTP server begins
 	// its shutdown.
 	draining  chan struct{}
@@ -253,6 +257,7 @@ func newService(ctx context.Context, cfg config.Config, log *slog.Logger, tp tra
 	checks = append(checks, server.Check{Name: "revocations", Func: set.Ready})
 	met := metrics.New(set.Size, set.Synced, set.SyncAge)
 	met.RegisterBuildInfo(buildInfo())
+	con := consoleDeps(cfg, st, reg, km, engine, met, log)
 	draining := make(chan struct{})
 	h := server.New(server.Deps{
 		Issuer:       cfg.Issuer,
@@ -268,6 +273,7 @@ func newService(ctx context.Context, cfg config.Config, log *slog.Logger, tp tra
 			Registry: reg, Clients: st.clients, Users: st.sql, APIKeys: st.sql, Audit: st.sql,
 			Keys: km, Tokens: in, Logger: log,
 		},
+		Console:        con,
 		Revocations:    set,
 		ClockSkew:      cfg.Tokens.ClockSkew,
 		TrustedProxies: cfg.Server.TrustedProxyList(),
@@ -283,6 +289,7 @@ func newService(ctx context.Context, cfg config.Config, log *slog.Logger, tp tra
 		Logger:         log,
 	})
 	return &service{
+		console:  con,
 		draining: draining,
 		cfg:      cfg,
 		stores:   st,
@@ -308,6 +315,9 @@ func (s *service) background(ctx context.Context) (wait func()) {
 		wg.Go(func() { s.stores.cached.Run(ctx) })
 	}
 	wg.Go(func() { s.engine.RunKeyChanges(ctx) })
+	if s.console != nil {
+		wg.Go(func() { s.console.Stats.Run(ctx) })
+	}
 	if s.stores.redis == nil {
 		wg.Go(func() { s.purgeExpired(ctx, 10*time.Minute) })
 	}

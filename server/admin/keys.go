@@ -53,10 +53,10 @@ func listSigningKeys(d Deps) gin.HandlerFunc {
 }
 
 // rotateSigningKey creates the next key: published now, signing after the
-// pre-publication delay.
+// pre-publication delay, audited.
 func rotateSigningKey(d Deps) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		k, err := d.Keys.Rotate(c.Request.Context())
+		k, err := d.Registry.RotateSigningKey(c.Request.Context(), d.Keys)
 		if err != nil {
 			fail(c, d.Logger, err)
 			return

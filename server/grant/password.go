@@ -31,41 +31,64 @@ var errLoginsBusy = &oauth.Error{Code: oauth.TemporarilyUnavailable, Description
 // reveal which usernames exist.
 func (e *Engine) passwordAuthorization(ctx context.Context, _, username, password string) (string, error) {
 	st := issuanceFrom(ctx)
+	u, err := e.VerifyUser(ctx, username, password)
+	if err != nil {
+		st.err = err
+		var oe *oauth.Error
+		switch {
+		case ctx.Err() != nil:
+			return "", oerrors.ErrTemporarilyUnavailable // the caller left
+		case !errors.As(err, &oe):
+			return "", err
+		case oe.Code == oauth.InvalidRequest:
+			return "", oerrors.ErrInvalidRequest
+		case oe.Code == oauth.TemporarilyUnavailable:
+			return "", oerrors.ErrTemporarilyUnavailable
+		}
+		return "", oerrors.ErrInvalidGrant
+	}
+	st.user = u
+	return u.ID, nil
+}
+
+// VerifyUser checks a username and password as the password grant does,
+// under the same argon2id limits; the admin console signs people in with
+// it. Its errors: an *oauth.Error invalid_grant for a wrong password, an
+// unknown or a disabled user (one answer for all three, and unknown users
+// cost one argon2id run too, so that timing does not reveal which
+// usernames exist); invalid_request for a password over 1024 bytes;
+// temporarily_unavailable (Overloaded, RetryAfter) when no argon2id slot
+// freed up in time; the context's error if the caller left while queued;
+// any other error is the store's or an unreadable stored hash.
+func (e *Engine) VerifyUser(ctx context.Context, username, password string) (*store.User, error) {
 	if len(password) > maxPassword {
-		st.err = oauth.New(oauth.InvalidRequest, "password is too long")
-		return "", oerrors.ErrInvalidRequest
+		return nil, oauth.New(oauth.InvalidRequest, "password is too long")
 	}
 	// Each argon2id run holds about 19 MiB: bound how many run at once so a
 	// burst of logins cannot exhaust memory, and how long one queues.
 	release, err := e.argon.Acquire(ctx)
 	if err != nil {
-		st.err = err // the caller left: its context's error
 		if errors.Is(err, secret.ErrBusy) {
-			st.err = errLoginsBusy
+			return nil, errLoginsBusy
 		}
-		return "", oerrors.ErrTemporarilyUnavailable
+		return nil, err // the caller left: its context's error
 	}
 	defer release()
 	u, err := e.opts.Users.GetUserByUsername(ctx, username)
 	if errors.Is(err, store.ErrNotFound) {
 		secret.DummyPasswordVerify(password)
-		st.err = errBadLogin
-		return "", oerrors.ErrInvalidGrant
+		return nil, errBadLogin
 	}
 	if err != nil {
-		st.err = err
-		return "", err
+		return nil, err
 	}
 	ok, err := secret.VerifyPassword(u.PasswordHash, password)
 	if err != nil {
 		// A stored hash we cannot read is our fault, not the client's.
-		st.err = err
-		return "", err
+		return nil, err
 	}
 	if !ok || u.Disabled {
-		st.err = errBadLogin
-		return "", oerrors.ErrInvalidGrant
+		return nil, errBadLogin
 	}
-	st.user = u
-	return u.ID, nil
+	return u, nil
 }
