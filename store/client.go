@@ -59,8 +59,14 @@ type Client struct {
 	FederatedIssuer  string
 	FederatedSubject string
 	FederatedClaims  map[string]string
-	CreatedAt        time.Time
-	UpdatedAt        time.Time // TokensRevokedAt, when set, revokes every token of this subject
+	// Claims and PrivateClaims are JSON objects of extra claims put into
+	// the tokens whose subject the client is (nil for none); their names
+	// differ from each other and from the claims Tollgate sets itself.
+	// PrivateClaims go only into tokens for an encrypted Audience.
+	Claims        []byte
+	PrivateClaims []byte
+	CreatedAt     time.Time
+	UpdatedAt     time.Time // TokensRevokedAt, when set, revokes every token of this subject
 	// issued at or before it; refresh-token families started by then die.
 	TokensRevokedAt time.Time
 }

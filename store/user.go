@@ -14,8 +14,13 @@ type User struct {
 	PasswordHash string
 	Roles        []string
 	Disabled     bool
-	CreatedAt    time.Time
-	UpdatedAt    time.Time // TokensRevokedAt, when set, revokes every token of this subject
+	// Claims and PrivateClaims are as on Client: extra claims of the
+	// user's tokens, the private ones only in tokens for an encrypted
+	// Audience.
+	Claims        []byte
+	PrivateClaims []byte
+	CreatedAt     time.Time
+	UpdatedAt     time.Time // TokensRevokedAt, when set, revokes every token of this subject
 	// issued at or before it; refresh-token families started by then die.
 	TokensRevokedAt time.Time
 }
