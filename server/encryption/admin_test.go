@@ -1,8 +1,8 @@
 package encryption
 
 import (
-	"crypto/x509"
 	"context"
+	"crypto/x509"
 	"errors"
 	"slices"
 	"strings"
@@ -187,8 +187,8 @@ func TestStoredKeysAreSealed(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	for _, tc := range []struct {
-		name  string
-		alter func(*store.AudienceKey)
+		name   string
+		alter  func(*store.AudienceKey)
 		seal   bool // whether to open with another seal key
 		unseal bool // whether the error is ErrUnseal
 	}{
