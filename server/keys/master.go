@@ -28,6 +28,9 @@ const (
 	PurposeClientSecretPepper = "client-secret-pepper"
 	PurposeSigningKeySeal     = "signing-key-seal"
 	PurposeDPoPNonce          = "dpop-nonce"
+	// PurposeAudienceKeySeal seals the private keys of encrypted audiences
+	// (server/encryption) at rest.
+	PurposeAudienceKeySeal = "audience-key-seal"
 )
 
 const masterKeyHint = "TOLLGATE_MASTER_KEY must be 32 bytes in base64; generate one with: openssl rand -base64 32"
