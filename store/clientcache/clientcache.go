@@ -170,6 +170,8 @@ func clone(c *store.Client) *store.Client {
 	out.PrevSecretHash = slices.Clone(c.PrevSecretHash)
 	out.JWKS = slices.Clone(c.JWKS)
 	out.FederatedClaims = maps.Clone(c.FederatedClaims)
+	out.Claims = slices.Clone(c.Claims)
+	out.PrivateClaims = slices.Clone(c.PrivateClaims)
 	out.GrantTypes = slices.Clone(c.GrantTypes)
 	out.Scopes = slices.Clone(c.Scopes)
 	out.DefaultScopes = slices.Clone(c.DefaultScopes)

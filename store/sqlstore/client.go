@@ -37,6 +37,8 @@ type clientRow struct {
 	FederatedIssuer     string     `gorm:"column:federated_issuer"`
 	FederatedSubject    string     `gorm:"column:federated_subject"`
 	FederatedClaims     string     `gorm:"column:federated_claims"`
+	Claims              string     `gorm:"column:claims"`
+	PrivateClaims       string     `gorm:"column:private_claims"`
 	CreatedAt           time.Time  `gorm:"column:created_at;autoCreateTime:false"`
 	UpdatedAt           time.Time  `gorm:"column:updated_at;autoUpdateTime:false"`
 }
@@ -68,6 +70,8 @@ func clientToRow(c *store.Client) clientRow {
 		FederatedIssuer:     c.FederatedIssuer,
 		FederatedSubject:    c.FederatedSubject,
 		FederatedClaims:     encodeClaims(c.FederatedClaims),
+		Claims:              string(c.Claims),
+		PrivateClaims:       string(c.PrivateClaims),
 		CreatedAt:           dbTime(c.CreatedAt),
 		UpdatedAt:           dbTime(c.UpdatedAt),
 	}
@@ -97,6 +101,8 @@ func (r *clientRow) toClient() (*store.Client, error) {
 		JWKSURI:             r.JWKSURI,
 		FederatedIssuer:     r.FederatedIssuer,
 		FederatedSubject:    r.FederatedSubject,
+		Claims:              claimsBytes(r.Claims),
+		PrivateClaims:       claimsBytes(r.PrivateClaims),
 		CreatedAt:           fromDBTime(r.CreatedAt),
 		UpdatedAt:           fromDBTime(r.UpdatedAt),
 	}
@@ -186,6 +192,8 @@ func (s *Store) UpdateClient(ctx context.Context, c *store.Client) error {
 		"federated_issuer":           row.FederatedIssuer,
 		"federated_subject":          row.FederatedSubject,
 		"federated_claims":           row.FederatedClaims,
+		"claims":                     row.Claims,
+		"private_claims":             row.PrivateClaims,
 	}
 	return s.writeChange(ctx, "update client", store.ChangeClient, row.ID, func(tx *gorm.DB) error {
 		return updateByID(tx, &clientRow{}, row.ID, fields)
@@ -236,4 +244,13 @@ func encodeClaims(m map[string]string) string {
 	}
 	b, _ := json.Marshal(m) // a map of strings always encodes
 	return string(b)
+}
+
+// claimsBytes reads a JSON object column of extra claims; "" is none (nil),
+// as for subject_api_keys.claims.
+func claimsBytes(s string) []byte {
+	if s == "" {
+		return nil
+	}
+	return []byte(s)
 }

@@ -59,6 +59,9 @@ func TestContract(t *testing.T) {
 				{"Replays", func(t *testing.T) {
 					storetest.RunReplays(t, func(t *testing.T) store.ReplayStore { return b.open(t) })
 				}},
+				{"Audiences", func(t *testing.T) {
+					storetest.RunAudiences(t, func(t *testing.T) store.AudienceStore { return b.open(t) })
+				}},
 			}
 			for _, s := range suites {
 				t.Run(s.name, func(t *testing.T) {

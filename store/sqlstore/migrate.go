@@ -38,6 +38,8 @@ func migrations() []*gormigrate.Migration {
 		migrationAssertionReplay(),
 		migrationTrustedIssuers(),
 		migrationClientFederation(),
+		migrationAudiences(),
+		migrationSubjectClaims(),
 	}
 }
 

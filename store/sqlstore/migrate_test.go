@@ -142,7 +142,7 @@ func TestPostgresSchemaFromURL(t *testing.T) {
 	t.Cleanup(func() { _ = s.Close() })
 	mustDo(t, "Migrate", s.Migrate(t.Context()))
 
-	want := []string{"api_keys", "assertion_replays", "audit_log", "change_log", "change_seq", "clients", "refresh_family_revocations", "refresh_tokens", "revocation_nodes", "revocations", "schema_migrations", "signing_keys", "subject_api_keys", "token_lifetimes", "trusted_issuers", "users"}
+	want := []string{"api_keys", "assertion_replays", "audience_keys", "audiences", "audit_log", "change_log", "change_seq", "clients", "refresh_family_revocations", "refresh_tokens", "revocation_nodes", "revocations", "schema_migrations", "signing_keys", "subject_api_keys", "token_lifetimes", "trusted_issuers", "users"}
 	if got := tablesIn(t, schema); !slices.Equal(got, want) {
 		t.Errorf("tables in %s = %q, want %q", schema, got, want)
 	}
@@ -160,8 +160,8 @@ func TestPostgresSchemaOptionCreatesSchema(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = s.Close() })
 	mustDo(t, "Migrate", s.Migrate(t.Context()))
-	if got := tablesIn(t, other); len(got) != 16 {
-		t.Errorf("tables in %s = %q, want 16", other, got)
+	if got := tablesIn(t, other); len(got) != 18 {
+		t.Errorf("tables in %s = %q, want 18", other, got)
 	}
 	if got := tablesIn(t, base); len(got) != 0 {
 		t.Errorf("tables in %s = %q, want none", base, got)

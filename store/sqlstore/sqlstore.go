@@ -53,8 +53,8 @@ type Options struct {
 }
 
 // Store implements store.ClientStore, store.UserStore,
-// store.SigningKeyStore, store.RefreshTokenStore and store.RevocationStore
-// on one SQL database. It is safe for concurrent use.
+// store.SigningKeyStore, store.RefreshTokenStore, store.RevocationStore,
+// store.AudienceStore and the other store interfaces on one SQL database. It is safe for concurrent use.
 type Store struct {
 	db      *gorm.DB
 	sqlDB   *sql.DB
@@ -79,6 +79,7 @@ var (
 	_ store.SigningKeyStore   = (*Store)(nil)
 	_ store.RefreshTokenStore = (*Store)(nil)
 	_ store.RevocationStore   = (*Store)(nil)
+	_ store.AudienceStore     = (*Store)(nil)
 )
 
 // Open connects to the database named by url and checks that it answers.

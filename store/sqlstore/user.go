@@ -17,6 +17,8 @@ type userRow struct {
 	Roles           string     `gorm:"column:roles"`
 	Disabled        bool       `gorm:"column:disabled"`
 	TokensRevokedAt *time.Time `gorm:"column:tokens_revoked_at"`
+	Claims          string     `gorm:"column:claims"`
+	PrivateClaims   string     `gorm:"column:private_claims"`
 	CreatedAt       time.Time  `gorm:"column:created_at;autoCreateTime:false"`
 	UpdatedAt       time.Time  `gorm:"column:updated_at;autoUpdateTime:false"`
 }
@@ -31,6 +33,8 @@ func userToRow(u *store.User) userRow {
 		Roles:           encodeList(u.Roles),
 		Disabled:        u.Disabled,
 		TokensRevokedAt: dbNullTime(u.TokensRevokedAt),
+		Claims:          string(u.Claims),
+		PrivateClaims:   string(u.PrivateClaims),
 		CreatedAt:       dbTime(u.CreatedAt),
 		UpdatedAt:       dbTime(u.UpdatedAt),
 	}
@@ -45,6 +49,8 @@ func (r *userRow) toUser() (*store.User, error) {
 		Roles:           d.list("roles", r.Roles),
 		Disabled:        r.Disabled,
 		TokensRevokedAt: fromDBNullTime(r.TokensRevokedAt),
+		Claims:          claimsBytes(r.Claims),
+		PrivateClaims:   claimsBytes(r.PrivateClaims),
 		CreatedAt:       fromDBTime(r.CreatedAt),
 		UpdatedAt:       fromDBTime(r.UpdatedAt),
 	}
@@ -115,6 +121,8 @@ func (s *Store) UpdateUser(ctx context.Context, u *store.User) error {
 		"disabled":          row.Disabled,
 		"updated_at":        row.UpdatedAt,
 		"tokens_revoked_at": row.TokensRevokedAt,
+		"claims":            row.Claims,
+		"private_claims":    row.PrivateClaims,
 	}
 	// A user owns API keys: its roles and state are part of what they
 	// grant, so cached keys are dropped (IDs unknown here).

@@ -68,6 +68,8 @@ func clientFull(t *testing.T, id, name string) *store.Client {
 		FederatedIssuer:     "cluster-1",
 		FederatedSubject:    "system:serviceaccount:payments:*",
 		FederatedClaims:     map[string]string{"repository": "org/repo", "ref": "refs/heads/main"},
+		Claims:              []byte(`{"tenant":"acme","plan":{"tier":2,"seats":[1,2]}}`),
+		PrivateClaims:       []byte(`{"internal_id":"ünï-42","risk":0.25}`),
 		CreatedAt:           fixtureTime(0),
 		UpdatedAt:           fixtureTime(time.Hour),
 	}
@@ -100,6 +102,8 @@ func clientCompare(t *testing.T, what string, want, got *store.Client, createdAt
 	if len(want.FederatedClaims) != len(got.FederatedClaims) || !maps.Equal(want.FederatedClaims, got.FederatedClaims) {
 		d.problems = append(d.problems, fmt.Sprintf("FederatedClaims = %v, want %v", got.FederatedClaims, want.FederatedClaims))
 	}
+	d.claims("Claims", want.Claims, got.Claims)
+	d.claims("PrivateClaims", want.PrivateClaims, got.PrivateClaims)
 	d.strings("GrantTypes", want.GrantTypes, got.GrantTypes)
 	d.strings("Scopes", want.Scopes, got.Scopes)
 	d.strings("DefaultScopes", want.DefaultScopes, got.DefaultScopes)
@@ -149,11 +153,13 @@ func clientNoAliasing(t *testing.T, s store.ClientStore) {
 	fixtureNoErr(t, "create", s.CreateClient(ctx, c))
 	c.Scopes[0] = "mutated"
 	c.SecretHash[0] ^= 0xff
+	c.Claims[1] = 'X'
 
 	got, err := s.GetClient(ctx, c.ID)
 	fixtureNoErr(t, "get", err)
 	got.Roles[0] = "mutated"
 	got.PrevSecretHash[0] ^= 0xff
+	got.PrivateClaims[1] = 'X'
 
 	again, err := s.GetClient(ctx, c.ID)
 	fixtureNoErr(t, "get again", err)
@@ -167,6 +173,8 @@ func clientClone(c *store.Client) *store.Client {
 	d.PrevSecretHash = slices.Clone(c.PrevSecretHash)
 	d.JWKS = slices.Clone(c.JWKS)
 	d.FederatedClaims = maps.Clone(c.FederatedClaims)
+	d.Claims = slices.Clone(c.Claims)
+	d.PrivateClaims = slices.Clone(c.PrivateClaims)
 	d.GrantTypes = slices.Clone(c.GrantTypes)
 	d.Scopes = slices.Clone(c.Scopes)
 	d.DefaultScopes = slices.Clone(c.DefaultScopes)
@@ -238,6 +246,8 @@ func clientUpdate(t *testing.T, s store.ClientStore) {
 	upd.JWKS = nil
 	upd.JWKSURI = ""
 	upd.FederatedClaims = map[string]string{"ref": "refs/tags/v1"}
+	upd.Claims = []byte(`{"tenant":"globex"}`)
+	upd.PrivateClaims = nil
 	upd.CreatedAt = fixtureTime(-100 * time.Hour) // must be ignored
 	upd.UpdatedAt = fixtureTime(2 * time.Hour)
 	fixtureNoErr(t, "update", s.UpdateClient(ctx, upd))
@@ -249,6 +259,7 @@ func clientUpdate(t *testing.T, s store.ClientStore) {
 	// no conflict with itself.
 	upd.PrevSecretHash = nil
 	upd.PrevSecretExpiresAt = time.Time{}
+	upd.Claims, upd.PrivateClaims = nil, []byte(`{"email":"ops@example.com"}`)
 	fixtureNoErr(t, "update again", s.UpdateClient(ctx, upd))
 	got, err = s.GetClient(ctx, upd.ID)
 	fixtureNoErr(t, "get again", err)

@@ -67,6 +67,18 @@ func (d *fixtureDiff) bytes(field string, want, got []byte) {
 	}
 }
 
+// claims compares JSON objects of extra claims byte for byte; none must
+// read back as nil, not as an empty slice or "null".
+func (d *fixtureDiff) claims(field string, want, got []byte) {
+	if len(want) == 0 && got != nil {
+		d.problems = append(d.problems, fmt.Sprintf("%s = %q, want nil", field, got))
+		return
+	}
+	if !bytes.Equal(want, got) {
+		d.problems = append(d.problems, fmt.Sprintf("%s = %s, want %s", field, got, want))
+	}
+}
+
 func (d *fixtureDiff) value(field string, want, got any) {
 	if want != got {
 		d.problems = append(d.problems, fmt.Sprintf("%s = %v, want %v", field, got, want))

@@ -48,6 +48,8 @@ func userFull(id, username string) *store.User {
 		Roles:           []string{"admin", "ops"},
 		Disabled:        true,
 		TokensRevokedAt: fixtureTime(45 * time.Minute),
+		Claims:          []byte(`{"tenant":"acme","groups":["a","b"]}`),
+		PrivateClaims:   []byte(`{"email":"alice@example.com","risk":{"score":7}}`),
 		CreatedAt:       fixtureTime(0),
 		UpdatedAt:       fixtureTime(90 * time.Minute),
 	}
@@ -69,6 +71,8 @@ func userCompare(t *testing.T, what string, want, got *store.User, createdAt tim
 	d.strings("Roles", want.Roles, got.Roles)
 	d.value("Disabled", want.Disabled, got.Disabled)
 	d.time("TokensRevokedAt", want.TokensRevokedAt, got.TokensRevokedAt)
+	d.claims("Claims", want.Claims, got.Claims)
+	d.claims("PrivateClaims", want.PrivateClaims, got.PrivateClaims)
 	d.time("CreatedAt", createdAt, got.CreatedAt)
 	d.time("UpdatedAt", want.UpdatedAt, got.UpdatedAt)
 	d.report(t, what)
@@ -110,12 +114,15 @@ func userNoAliasing(t *testing.T, s store.UserStore) {
 	u := userFull("user-1", "alice")
 	want := *u
 	want.Roles = slices.Clone(u.Roles)
+	want.Claims, want.PrivateClaims = slices.Clone(u.Claims), slices.Clone(u.PrivateClaims)
 	fixtureNoErr(t, "create", s.CreateUser(ctx, u))
 	u.Roles[0] = "mutated"
+	u.Claims[1] = 'X'
 
 	got, err := s.GetUser(ctx, u.ID)
 	fixtureNoErr(t, "get", err)
 	got.Roles[1] = "mutated"
+	got.PrivateClaims[1] = 'X'
 
 	again, err := s.GetUser(ctx, u.ID)
 	fixtureNoErr(t, "get again", err)
@@ -207,7 +214,11 @@ func userUpdate(t *testing.T, s store.UserStore) {
 
 	// Keeping one's own username is no conflict.
 	upd.Disabled = true
+	upd.Claims, upd.PrivateClaims = []byte(`{"tenant":"globex"}`), []byte(`{"email":"a2@example.com"}`)
 	fixtureNoErr(t, "update again", s.UpdateUser(ctx, upd))
+	got, err = s.GetUser(ctx, upd.ID)
+	fixtureNoErr(t, "get after claims", err)
+	userCompare(t, "after claims", upd, got, orig.CreatedAt)
 	// The old username is free again.
 	fixtureNoErr(t, "reuse old username", s.CreateUser(ctx, userMinimal("user-2", "alice")))
 }
