@@ -87,8 +87,9 @@ func newEncFixture(t *testing.T) *encFixture {
 		t.Fatal(err)
 	}
 	for _, k := range []struct {
-		kind, owner string
-		dst         *string
+		kind  store.OwnerKind
+		owner string
+		dst   *string
 	}{{store.OwnerUser, "u1", &f.userKey}, {store.OwnerClient, "app", &f.appKey}} {
 		key := secret.Generate(secret.APIKeyPrefix)
 		ak := &store.APIKey{ID: "k-" + k.owner, OwnerKind: k.kind, OwnerID: k.owner, Name: "k", Scopes: []string{"read"},
