@@ -53,6 +53,12 @@ type Deps struct {
 	Refresh      store.RefreshTokenStore
 	Introspector Introspector
 	Revocations  RevocationSet
+	// Decrypter opens encrypted access tokens presented for revocation
+	// (nil: such a token is unknown here).
+	Decrypter Decrypter
+	// AudienceKeys serves the decryption keys of encrypted audiences at
+	// /oauth2/audience-keys (nil: no audience is encrypted).
+	AudienceKeys AudienceKeys
 	// ClockSkew is the leeway on token times; RefreshTTL the server's
 	// default refresh-token lifetime.
 	ClockSkew  time.Duration
