@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"time"
 
@@ -74,7 +75,7 @@ func clientUpdateCmd(e *env) *cobra.Command {
 			if err := keys.patch(&p, f.Changed); err != nil {
 				return err
 			}
-			if p == (registry.ClientPatch{}) {
+			if reflect.ValueOf(p).IsZero() {
 				return errors.New("nothing to change: give at least one flag (see tollgate client update --help)")
 			}
 			return e.withOps(func(ctx context.Context, o ops, args []string) error {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
 	"strings"
 	"time"
 
@@ -66,7 +67,7 @@ func userUpdateCmd(e *env) *cobra.Command {
 				r := splitList(roles)
 				p.Roles = &r
 			}
-			if p == (registry.UserPatch{}) {
+			if reflect.ValueOf(p).IsZero() {
 				return errors.New("nothing to change: give --roles, --disabled or --enabled")
 			}
 			return e.withOps(func(ctx context.Context, o ops, args []string) error {
