@@ -1,0 +1,125 @@
+package assertion
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"sync/atomic"
+	"testing"
+
+	"github.com/go-jose/go-jose/v4"
+)
+
+// keyServer serves a fresh one-key JWK Set and counts its hits.
+func keyServer(t *testing.T, tls bool) (*httptest.Server, *atomic.Int32) {
+	t.Helper()
+	var hits atomic.Int32
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		pub, _, _ := ed25519.GenerateKey(rand.Reader)
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: pub, KeyID: "k"}}})
+	})
+	srv := httptest.NewServer(h)
+	if tls {
+		srv.Close()
+		srv = httptest.NewTLSServer(h)
+	}
+	t.Cleanup(srv.Close)
+	return srv, &hits
+}
+
+// TestFetcherRedirectStaysPublic: a jwks_uri (or discovery document) on
+// an https host must not lead the fetch to the server's own loopback or
+// to an internal address by a redirect: the outcome of the fetch (status,
+// timeout, refused connection) is told to whoever sent the assertion, so
+// such a redirect would let a key host probe the network behind Tollgate.
+func TestFetcherRedirectStaysPublic(t *testing.T) {
+	t.Parallel()
+	plain, plainHits := keyServer(t, false)
+	internalTLS, internalHits := keyServer(t, true)
+	var publicHits atomic.Int32
+	public := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		publicHits.Add(1)
+		switch r.URL.Path {
+		case "/to-http-loopback":
+			http.Redirect(w, r, plain.URL+"/jwks", http.StatusFound)
+		case "/to-internal-ip":
+			http.Redirect(w, r, internalTLS.URL+"/jwks", http.StatusFound)
+		case "/same-host":
+			http.Redirect(w, r, "/keys", http.StatusFound)
+		case "/keys":
+			pub, _, _ := ed25519.GenerateKey(rand.Reader)
+			w.Header().Set("Content-Type", "application/json")
+			json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: pub, KeyID: "k"}}})
+		case "/.well-known/openid-configuration":
+			// A discovery document that moved: to a loopback address.
+			http.Redirect(w, r, plain.URL+"/.well-known/openid-configuration", http.StatusFound)
+		}
+	}))
+	t.Cleanup(public.Close)
+	tests := []struct {
+		path   string
+		wantOK bool
+	}{
+		{"/to-http-loopback", false},
+		{"/to-internal-ip", false},
+		{"/same-host", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.path, func(t *testing.T) {
+			f := NewFetcher(FetchOptions{Client: public.Client()})
+			_, err := f.Keys(context.Background(), public.URL+tc.path, false)
+			if (err == nil) != tc.wantOK {
+				t.Fatalf("Keys(%s): err = %v, want ok %v", tc.path, err, tc.wantOK)
+			}
+		})
+	}
+	f := NewFetcher(FetchOptions{Client: public.Client()})
+	if _, err := f.Discover(context.Background(), public.URL); err == nil {
+		t.Fatal("discovery followed a redirect to a loopback address")
+	}
+	if n, m := plainHits.Load(), internalHits.Load(); n != 0 || m != 0 {
+		t.Fatalf("redirects reached internal hosts: %d plain, %d TLS fetches", n, m)
+	}
+	if publicHits.Load() == 0 {
+		t.Fatal("the public host was never asked")
+	}
+}
+
+// TestRedirectAllowed: which redirects a key fetch follows.
+func TestRedirectAllowed(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		from, to string
+		ok       bool
+	}{
+		{"https://keys.example/jwks", "https://cdn.example/jwks.json", true},
+		{"https://keys.example/jwks", "https://keys.example/v2/jwks", true},
+		{"http://127.0.0.1:9000/jwks", "http://127.0.0.1:9000/v2/jwks", true},
+		{"https://keys.example/jwks", "http://keys.example/jwks", false},
+		{"https://keys.example/jwks", "http://127.0.0.1:6379/", false},
+		{"https://keys.example/jwks", "http://localhost:8080/admin", false},
+		{"https://keys.example/jwks", "https://localhost:8443/", false},
+		{"https://keys.example/jwks", "https://127.0.0.1:8443/", false},
+		{"https://keys.example/jwks", "https://[::1]/", false},
+		{"https://keys.example/jwks", "https://10.0.0.7/", false},
+		{"https://keys.example/jwks", "https://192.168.1.1/", false},
+		{"https://keys.example/jwks", "https://169.254.169.254/latest/meta-data/", false},
+		{"https://keys.example/jwks", "https://[fd00::1]/", false},
+		{"https://keys.example/jwks", "https://0.0.0.0/", false},
+		{"http://127.0.0.1:9000/jwks", "http://127.0.0.1:6379/", false},
+		{"https://10.0.0.7/jwks", "https://10.0.0.7/v2", true}, // an in-cluster host may move its own path
+	}
+	for _, tc := range tests {
+		from, _ := url.Parse(tc.from)
+		to, _ := url.Parse(tc.to)
+		if err := redirectAllowed(to, from); (err == nil) != tc.ok {
+			t.Errorf("redirect %s -> %s: err = %v, want ok %v", tc.from, tc.to, err, tc.ok)
+		}
+	}
+}
