@@ -118,11 +118,15 @@ func (f *Fetcher) Keys(ctx context.Context, uri string, refresh bool) ([]jose.JS
 		}
 		return nil, cs.err
 	}
-	if refresh {
-		cs.refreshed = now
-	}
-	cs.tried = now
 	keys, err := f.fetch(ctx, uri)
+	// The MinRefresh windows run from the end of the fetch: callers that
+	// queued behind a slow one take its outcome instead of each fetching
+	// again when the timeout is longer than MinRefresh.
+	done := f.opts.Now()
+	if refresh {
+		cs.refreshed = done
+	}
+	cs.tried = done
 	cs.err = err
 	if err == nil {
 		cs.keys, cs.fetched = keys, now

@@ -8,8 +8,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/go-jose/go-jose/v4"
 )
@@ -120,6 +122,54 @@ func TestRedirectAllowed(t *testing.T) {
 		to, _ := url.Parse(tc.to)
 		if err := redirectAllowed(to, from); (err == nil) != tc.ok {
 			t.Errorf("redirect %s -> %s: err = %v, want ok %v", tc.from, tc.to, err, tc.ok)
+		}
+	}
+}
+
+// TestFetcherHangingHostOneFetch: callers queued behind a fetch that
+// times out get its failure, not a fetch of their own each, even when the
+// timeout (TOLLGATE_JWKS_FETCH_TIMEOUT, up to 30 s) is longer than
+// MinRefresh (10 s): else N requests for a client whose key host hangs
+// wait N timeouts in turn, and the host is asked N times.
+func TestFetcherHangingHostOneFetch(t *testing.T) {
+	t.Parallel()
+	var hits atomic.Int32
+	hang := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		select {
+		case <-r.Context().Done():
+		case <-hang:
+		}
+	}))
+	t.Cleanup(func() { close(hang); srv.Close() })
+	const timeout = 400 * time.Millisecond
+	for _, tc := range []struct {
+		name string
+		call func(f *Fetcher) error
+	}{
+		{"keys", func(f *Fetcher) error { _, err := f.Keys(context.Background(), srv.URL+"/jwks", false); return err }},
+		{"discovery", func(f *Fetcher) error { _, err := f.Discover(context.Background(), srv.URL); return err }},
+	} {
+		hits.Store(0)
+		f := NewFetcher(FetchOptions{Timeout: timeout, MinRefresh: timeout / 4})
+		start := time.Now()
+		var wg sync.WaitGroup
+		errs := make([]error, 3)
+		for i := range errs {
+			wg.Go(func() { errs[i] = tc.call(f) })
+		}
+		wg.Wait()
+		for i, err := range errs {
+			if err == nil {
+				t.Fatalf("%s: caller %d got no error from a hanging host", tc.name, i)
+			}
+		}
+		if n := hits.Load(); n != 1 {
+			t.Errorf("%s: the hanging host was asked %d times by 3 concurrent callers, want 1", tc.name, n)
+		}
+		if d := time.Since(start); d > 2*timeout {
+			t.Errorf("%s: 3 concurrent callers took %s, want about one timeout (%s)", tc.name, d, timeout)
 		}
 	}
 }
