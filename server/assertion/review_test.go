@@ -4,16 +4,21 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
+
+	"github.com/tollgate/tollgate/store"
 )
 
 // keyServer serves a fresh one-key JWK Set and counts its hits.
@@ -170,6 +175,44 @@ func TestFetcherHangingHostOneFetch(t *testing.T) {
 		}
 		if d := time.Since(start); d > 2*timeout {
 			t.Errorf("%s: 3 concurrent callers took %s, want about one timeout (%s)", tc.name, d, timeout)
+		}
+	}
+}
+
+// TestHeaderNamesCaseSensitive: JOSE header parameter names are
+// case-sensitive (RFC 7515 §4, RFC 8259 §4): "KID" is not "kid". The key
+// an assertion names must be the kid go-jose verifies under, not another
+// one picked by encoding/json's case-insensitive field matching.
+func TestHeaderNamesCaseSensitive(t *testing.T) {
+	t.Parallel()
+	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
+	other, _, _ := ed25519.GenerateKey(rand.Reader)
+	set, _ := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: pub, KeyID: "k"}, {Key: other, KeyID: "old"}}})
+	c := &store.Client{ID: "c", AuthMethod: store.AuthPrivateKeyJWT, JWKS: set}
+	v := New(Options{Audiences: []string{"a"}, Replays: memReplays{}})
+	b64 := base64.RawURLEncoding.EncodeToString
+	tests := []struct {
+		header, want string // want: "" accepted, else a word of the error
+	}{
+		{`{"alg":"EdDSA","kid":"k"}`, ""},
+		// Only "kid" names the key; "KID" is an unknown parameter.
+		{`{"alg":"EdDSA","kid":"old","KID":"k"}`, "signature"},
+		{`{"alg":"EdDSA","kid":"nope","Kid":"k"}`, "kid"},
+		{`{"alg":"EdDSA","KID":"nope"}`, ""},
+		// Only "alg" is the algorithm.
+		{`{"alg":"EdDSA","kid":"k","ALG":"HS256"}`, ""},
+		{`{"ALG":"EdDSA","kid":"k"}`, "alg"},
+	}
+	for i, tc := range tests {
+		claims := `{"iss":"c","sub":"c","aud":"a","exp":` + strconv.FormatInt(time.Now().Add(time.Minute).Unix(), 10) + `,"jti":"j` + strconv.Itoa(i) + `"}`
+		in := b64([]byte(tc.header)) + "." + b64([]byte(claims))
+		raw := in + "." + b64(ed25519.Sign(priv, []byte(in)))
+		err := v.Verify(context.Background(), c, raw)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("header %s: refused: %v", tc.header, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("header %s: err = %v, want one about %s", tc.header, err, tc.want)
 		}
 	}
 }
