@@ -30,10 +30,10 @@ func (m issuerMap) GetIssuer(_ context.Context, name string) (*store.TrustedIssu
 // its tokens.
 type federation struct {
 	v    *Verifier
-	sign func(t *testing.T, claims map[string]any) string
+	sign func(t testing.TB, claims map[string]any) string
 }
 
-func newFederation(t *testing.T) federation {
+func newFederation(t testing.TB) federation {
 	t.Helper()
 	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
 	set, _ := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: pub, KeyID: "sa-1"}}})
@@ -44,7 +44,7 @@ func newFederation(t *testing.T) federation {
 	}
 	return federation{
 		v: New(Options{Audiences: []string{"https://tollgate.example/oauth2/token"}, Replays: memReplays{}, Issuers: issuerMap{"ci": iss}}),
-		sign: func(t *testing.T, claims map[string]any) string {
+		sign: func(t testing.TB, claims map[string]any) string {
 			t.Helper()
 			base := map[string]any{"iss": "https://ci.example", "sub": "repo:org/app:ref:refs/heads/main", "aud": "tollgate", "exp": time.Now().Add(10 * time.Minute).Unix()}
 			for k, v := range claims {
@@ -98,4 +98,33 @@ func TestFederatedClaimConditions(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzVerifyFederated: no external token, however malformed, panics the
+// federated checks (claims decoded into a map, claim conditions on any
+// JSON type), and none passes without the issuer's signature.
+func FuzzVerifyFederated(f *testing.F) {
+	fed := newFederation(f)
+	good := fed.sign(f, map[string]any{"repository": "org/app", "n": []any{1, "x", nil, map[string]any{"a": true}}})
+	f.Add(good)
+	f.Add(fed.sign(f, map[string]any{"repository": nil}))
+	f.Add(fed.sign(f, map[string]any{"exp": 1e300, "nbf": -1e300}))
+	f.Add("eyJhbGciOiJFZERTQSIsImtpZCI6InNhLTEifQ.e30.")
+	c := &store.Client{ID: "deploy", AuthMethod: store.AuthPrivateKeyJWT, FederatedIssuer: "ci",
+		FederatedSubject: "repo:org/*", FederatedClaims: map[string]string{"repository": "org/app"}}
+	f.Fuzz(func(t *testing.T, raw string) {
+		if fed.v.Verify(context.Background(), c, raw) != nil || raw == good {
+			return
+		}
+		// Accepted: it must verify under the issuer's key.
+		tok, err := jwt.ParseSigned(raw, joseAlgorithms)
+		if err != nil {
+			t.Fatalf("accepted a token go-jose cannot parse: %q", raw)
+		}
+		set, _ := ParseIssuerKeys(fed.v.opts.Issuers.(issuerMap)["ci"].JWKS)
+		var cl jwt.Claims
+		if tok.Claims(set[0].Key, &cl) != nil {
+			t.Fatalf("accepted %q without the issuer's signature", raw)
+		}
+	})
 }
