@@ -142,7 +142,7 @@ func (r *Ring) lookup(kid string) *entry {
 // RFC 8725 §3.6), a cty other than "JWT" (RFC 7519 §5.2), a missing kid,
 // or an alg or enc outside the allow-list.
 func checkHeader(b64 string) (kid, alg string, err error) {
-	raw, err := base64.RawURLEncoding.DecodeString(b64)
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(b64)
 	if err != nil {
 		return "", "", undecryptable("protected header is not base64url")
 	}
