@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
@@ -9,7 +8,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/go-jose/go-jose/v4"
 
@@ -26,12 +24,12 @@ const (
 	rsaAPI    = "https://rsa.example"
 )
 
-// encEnv is a started Tollgate with encrypted audiences and:
-// app, a client of plainAPI and secretAPI with public and private claims
-// (grants client_credentials, password, refresh_token, and an API key);
-// ann, a user with claims of her own and an API key; api, otherAPIClient
-// and rsaClient, the APIs of secretAPI, otherAPI and rsaAPI (tollgate:decrypt
-// and tollgate:introspect).
+// encEnv is a started Tollgate with encrypted audiences, all made with the
+// CLI: app, a client of plainAPI and secretAPI with public and private
+// claims (grants client_credentials, password, refresh_token, and an API
+// key); ann, a user with claims of her own and an API key; api, other and
+// rsa, the APIs of secretAPI, otherAPI and rsaAPI (tollgate:decrypt and
+// tollgate:introspect).
 type encEnv struct {
 	*testEnv
 	app, api, other, rsa cred
@@ -40,65 +38,28 @@ type encEnv struct {
 
 type cred struct{ id, secret string }
 
-// encryptedAudience marks an audience encrypted, as an operator would.
-// TODO(store phase 2): tollgate audience create NAME --encrypt.
-func (e *testEnv) encryptedAudience(name, alg string) {
-	e.t.Helper()
-	if err := e.svc.ring.CreateAudience(context.Background(), &store.Audience{Name: name, Encrypted: true, KeyAlgorithm: alg}); err != nil {
-		e.t.Fatalf("creating audience %s: %v", name, err)
-	}
-}
-
 func newEncEnv(t *testing.T, b backend) *encEnv {
 	t.Helper()
 	e := &encEnv{testEnv: newTestEnv(t, b)}
+	// As an operator would, before the server starts.
+	e.mustCLI("", "audience", "create", secretAPI, "--encrypt")
+	e.mustCLI("", "audience", "create", otherAPI, "--encrypt", "--alg", store.KeyECDHES)
+	e.mustCLI("", "audience", "create", rsaAPI, "--encrypt", "--alg", store.KeyRSAOAEP256)
 	newCred := func(args ...string) cred {
 		id, secret := e.newClient(args...)
 		return cred{id, secret}
 	}
-	e.app = newCred("--name", "app", "--grant-types", "client_credentials,password,refresh_token", "--scopes", "orders:read", "--audience", plainAPI+","+secretAPI)
+	e.app = newCred("--name", "app", "--grant-types", "client_credentials,password,refresh_token", "--scopes", "orders:read", "--audience", plainAPI+","+secretAPI,
+		"--claim", "tenant=acme", "--private-claim", "risk_score=7", "--private-claim", "internal_tenant=t-991")
 	e.api = newCred("--name", "secret-api", "--scopes", "tollgate:decrypt tollgate:introspect", "--audience", secretAPI)
 	e.other = newCred("--name", "other-api", "--scopes", "tollgate:decrypt tollgate:introspect", "--audience", otherAPI)
 	e.rsa = newCred("--name", "rsa-api", "--scopes", "tollgate:decrypt tollgate:introspect", "--audience", rsaAPI)
-	e.createUser("ann", "ann's passphrase", "viewer")
+	e.mustCLI("ann's passphrase\n", "user", "create", "--username", "ann", "--password-stdin", "--roles", "viewer",
+		"--claim", "plan=pro", "--private-claim", "email=ann@example.com")
 	e.appKey = e.newAPIKey("--client", e.app.id)
 	e.userKey = e.newAPIKey("--user", "ann")
 	e.start()
-	e.encryptedAudience(secretAPI, "")
-	e.encryptedAudience(otherAPI, store.KeyECDHES)
-	e.encryptedAudience(rsaAPI, store.KeyRSAOAEP256)
-	e.setClaims(t)
 	return e
-}
-
-// setClaims gives app and ann their claims, through the stores the
-// server reads (the client cache tells every node).
-// TODO(store phase 2): --claim and --private-claim of client/user update.
-func (e *encEnv) setClaims(t *testing.T) {
-	ctx := context.Background()
-	c, err := e.svc.stores.clients.GetClient(ctx, e.app.id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.Claims, c.PrivateClaims = []byte(`{"tenant":"acme"}`), []byte(`{"risk_score":7,"internal_tenant":"t-991"}`)
-	if err := e.svc.stores.clients.UpdateClient(ctx, c); err != nil {
-		t.Fatal(err)
-	}
-	u, err := e.svc.stores.sql.GetUserByUsername(ctx, "ann")
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Claims, u.PrivateClaims = []byte(`{"plan":"pro"}`), []byte(`{"email":"ann@example.com"}`)
-	if err := e.svc.stores.sql.UpdateUser(ctx, u); err != nil {
-		t.Fatal(err)
-	}
-	// The cache drops the client within a poll of the change log.
-	if !eventually(5*time.Second, func() bool {
-		r := e.token(e.app, url.Values{"grant_type": {"client_credentials"}, "audience": {plainAPI}})
-		return r.status == 200 && claimsOf(t, r.body["access_token"].(string))["tenant"] == "acme"
-	}) {
-		t.Fatal("the client's claims never reached its tokens")
-	}
 }
 
 // newAPIKey creates an API key with the CLI and returns it.

@@ -257,7 +257,7 @@ func newService(ctx context.Context, cfg config.Config, log *slog.Logger, tp tra
 		Keys: km, Revocations: set, Refresh: st.refresh, Subjects: subjectRevocations{clients: st.clients, users: st.sql}, Clients: st.clients,
 		Issuer: cfg.Issuer, Leeway: cfg.Tokens.ClockSkew, Decrypter: ring,
 	})
-	reg := newRegistry(cfg, master, st, set, log)
+	reg := newRegistry(cfg, master, st, set, ring, log)
 	checks := []server.Check{{Name: "database", Func: st.sql.Ping}}
 	if st.redis != nil {
 		checks = append(checks, server.Check{Name: "redis", Func: st.redis.Ping})

@@ -96,8 +96,8 @@ func Register(r gin.IRouter, d Deps) {
 	// (%2F), which the engine routes on (UseRawPath).
 	g.POST("/audiences", createAudience(d))
 	g.GET("/audiences", listAudiences(d))
-	g.GET("/audiences/:name", getAudience(d))
-	g.PATCH("/audiences/:name", updateAudience(d))
-	g.DELETE("/audiences/:name", deleteAudience(d))
-	g.POST("/audiences/:name/rotate-key", rotateAudienceKey(d))
+	g.GET("/audiences/:id", getAudience(d))
+	g.PATCH("/audiences/:id", updateAudience(d))
+	g.DELETE("/audiences/:id", deleteAudience(d))
+	g.POST("/audiences/:id/rotate-key", rotateAudienceKey(d))
 }

@@ -47,7 +47,7 @@ func listAudiences(d Deps) gin.HandlerFunc {
 
 func getAudience(d Deps) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		a, err := d.Registry.GetAudience(c.Request.Context(), c.Param("name"))
+		a, err := d.Registry.GetAudience(c.Request.Context(), c.Param("id"))
 		if err != nil {
 			fail(c, d.Logger, err)
 			return
@@ -67,7 +67,7 @@ func updateAudience(d Deps) gin.HandlerFunc {
 		if !decode(c, &in) {
 			return
 		}
-		a, err := d.Registry.UpdateAudience(c.Request.Context(), c.Param("name"), registry.AudiencePatch{Encrypted: in.Encrypted, KeyAlgorithm: in.KeyAlgorithm})
+		a, err := d.Registry.UpdateAudience(c.Request.Context(), c.Param("id"), registry.AudiencePatch{Encrypted: in.Encrypted, KeyAlgorithm: in.KeyAlgorithm})
 		if err != nil {
 			fail(c, d.Logger, err)
 			return
@@ -78,7 +78,7 @@ func updateAudience(d Deps) gin.HandlerFunc {
 
 func deleteAudience(d Deps) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if err := d.Registry.DeleteAudience(c.Request.Context(), c.Param("name")); err != nil {
+		if err := d.Registry.DeleteAudience(c.Request.Context(), c.Param("id")); err != nil {
 			fail(c, d.Logger, err)
 			return
 		}
@@ -90,7 +90,7 @@ func deleteAudience(d Deps) gin.HandlerFunc {
 // is the audience with its keys, the new one pending.
 func rotateAudienceKey(d Deps) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		a, err := d.Registry.RotateAudienceKey(c.Request.Context(), c.Param("name"))
+		a, err := d.Registry.RotateAudienceKey(c.Request.Context(), c.Param("id"))
 		if err != nil {
 			fail(c, d.Logger, err)
 			return
