@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"slices"
 	"sort"
+	"unicode/utf8"
 )
 
 // checkClaimsField validates extra claims given in field and returns them
@@ -18,8 +19,10 @@ func checkClaimsField(v *ValidationError, field string, raw json.RawMessage) []b
 		return nil
 	}
 	var members map[string]json.RawMessage
-	if raw[0] != '{' || json.Unmarshal(raw, &members) != nil {
-		v.add(field, "must be a JSON object, e.g. {\"tenant\": \"acme\"}")
+	// encoding/json keeps the bytes of raw values as given: invalid UTF-8
+	// would reach the token (and PostgreSQL's text) unreplaced.
+	if raw[0] != '{' || !utf8.Valid(raw) || json.Unmarshal(raw, &members) != nil {
+		v.add(field, "must be a JSON object in UTF-8, e.g. {\"tenant\": \"acme\"}")
 		return nil
 	}
 	// Re-encoding drops duplicate names (the last one wins, as in

@@ -55,6 +55,7 @@ func TestSubjectClaimsRefused(t *testing.T) {
 		{"not an object", `["a"]`, ``, "claims", "JSON object"},
 		{"a string", `"tenant"`, ``, "claims", "JSON object"},
 		{"broken JSON", `{"a":`, ``, "claims", "JSON object"},
+		{"invalid UTF-8", "{\"a\":\"\xff\"}", ``, "claims", "UTF-8"},
 		{"Tollgate's own sub", `{"sub":"root"}`, ``, "claims", `"sub"`},
 		{"Tollgate's own scope, privately", ``, `{"scope":"tollgate:admin"}`, "private_claims", `"scope"`},
 		{"registered cnf", `{"cnf":{"jkt":"x"}}`, ``, "claims", `"cnf"`},
