@@ -3,7 +3,9 @@
 //
 //   - verify validates Tollgate access tokens in a resource server, locally
 //     (signature, claims and the issuer's revocation feed) or by
-//     introspection, and yields a Principal.
+//     introspection, and yields a Principal. Encrypted tokens (nested
+//     JWTs) are decrypted with the audience's keys fetched from the issuer,
+//     then checked the same way.
 //   - bearer protects net/http handlers with it (RFC 6750), and
 //     bearer/ginbearer protects Gin routes.
 //   - tokensource gets access tokens for a program: client credentials or

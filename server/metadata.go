@@ -41,6 +41,13 @@ type metadata struct {
 	// tokens locally (RFC 8414 §2 allows additional metadata).
 	RevocationFeedEndpoint       string `json:"revocation_feed_endpoint"`
 	RevocationFeedStreamEndpoint string `json:"revocation_feed_stream_endpoint"`
+	// AudienceKeysEndpoint serves the decryption keys of encrypted
+	// audiences to their APIs; the algorithms are those of encrypted
+	// access tokens (nested JWTs, RFC 7519 §5.2). Tollgate's own names, as
+	// RFC 8414 §2 allows.
+	AudienceKeysEndpoint string   `json:"audience_keys_endpoint"`
+	EncryptionAlgs       []string `json:"access_token_encryption_alg_values_supported"`
+	EncryptionEncs       []string `json:"access_token_encryption_enc_values_supported"`
 	// DPoPAlgs are the proof algorithms the token endpoint accepts (RFC 9449 §5.1).
 	DPoPAlgs []string `json:"dpop_signing_alg_values_supported"`
 }
@@ -69,6 +76,9 @@ func metadataHandler(issuer string, publicScopes []string) gin.HandlerFunc {
 		RevocationFeedEndpoint:            issuer + pathRevocations,
 		RevocationFeedStreamEndpoint:      issuer + pathRevocationsFeed,
 		DPoPAlgs:                          dpop.Algorithms,
+		AudienceKeysEndpoint:              issuer + pathAudienceKeys,
+		EncryptionAlgs:                    store.KeyAlgorithms,
+		EncryptionEncs:                    []string{"A256GCM"},
 	}
 	return func(c *gin.Context) {
 		c.Header("Cache-Control", "public, max-age=60")

@@ -286,7 +286,8 @@ func TestOpenAPIProtocolSchemas(t *testing.T) {
 		{"token revocation", "RevocationEntry", entryOf(store.Revocation{Seq: 7, Kind: store.RevokedToken, Key: "j", RevokedAt: at, ExpiresAt: at}), true},
 		{"subject revocation", "RevocationEntry", entryOf(store.Revocation{Seq: 8, Kind: store.RevokedSubject, Key: "user:usr_1", RevokedAt: at, ExpiresAt: at}), true},
 		{"token revocation naming a subject", "RevocationEntry", revocationEntry{Seq: 1, Kind: "token", JTI: "j", Subject: "user:u"}, false},
-		{"metadata", "AuthorizationServerMetadata", metadata{Issuer: "https://a", TokenEndpoint: "https://a/t", JWKSURI: "https://a/j", GrantTypesSupported: []string{}, TokenEndpointAuthMethodsSupported: authMethods, IntrospectionEndpoint: "https://a/i", IntrospectionAuthMethods: authMethods, RevocationEndpoint: "https://a/r", RevocationAuthMethods: authMethods, RevocationFeedEndpoint: "https://a/f", RevocationFeedStreamEndpoint: "https://a/s", DPoPAlgs: dpop.Algorithms, TokenEndpointAuthSigningAlgs: assertion.Algorithms, IntrospectionAuthAlgs: assertion.Algorithms, RevocationAuthAlgs: assertion.Algorithms}, true},
+		{"metadata", "AuthorizationServerMetadata", metadata{Issuer: "https://a", TokenEndpoint: "https://a/t", JWKSURI: "https://a/j", GrantTypesSupported: []string{}, TokenEndpointAuthMethodsSupported: authMethods, IntrospectionEndpoint: "https://a/i", IntrospectionAuthMethods: authMethods, RevocationEndpoint: "https://a/r", RevocationAuthMethods: authMethods, RevocationFeedEndpoint: "https://a/f", RevocationFeedStreamEndpoint: "https://a/s", DPoPAlgs: dpop.Algorithms, TokenEndpointAuthSigningAlgs: assertion.Algorithms, IntrospectionAuthAlgs: assertion.Algorithms, RevocationAuthAlgs: assertion.Algorithms,
+			AudienceKeysEndpoint: "https://a/k", EncryptionAlgs: store.KeyAlgorithms, EncryptionEncs: []string{"A256GCM"}}, true},
 	})
 }
 

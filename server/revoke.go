@@ -5,6 +5,8 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -32,9 +34,18 @@ type RevocationSet interface {
 	Ready(ctx context.Context) error
 }
 
+// Decrypter opens encrypted access tokens (nested JWTs);
+// *encryption.Ring implements it.
+type Decrypter interface {
+	// Decrypt returns the inner JWS and the audience whose key opened
+	// it; any error means the token is not one Tollgate can open.
+	Decrypt(ctx context.Context, jwe string) (jws, aud string, err error)
+}
+
 // revoker revokes tokens presented to POST /oauth2/revoke.
 type revoker struct {
 	keys       accesstoken.KeySource
+	dec        Decrypter // nil: a JWE is a token this server does not know
 	set        RevocationSet
 	refresh    store.RefreshTokenStore
 	issuer     string
@@ -65,7 +76,7 @@ func (rv *revoker) revoke(ctx context.Context, cl *store.Client, tok string) err
 		ttl := max(rv.refreshTTL, cl.RefreshTokenTTL)
 		return rv.refresh.RevokeRefreshFamily(ctx, family, now.Add(ttl))
 	}
-	c, err := accesstoken.Verify(tok, rv.keys, accesstoken.VerifyOptions{Issuer: rv.issuer, Now: now, Leeway: rv.skew})
+	c, err := rv.verify(ctx, tok, now)
 	if err != nil {
 		return nil
 	}
@@ -85,6 +96,29 @@ func (rv *revoker) revoke(ctx context.Context, cl *store.Client, tok string) err
 	}, subjects, c.IssuedAt)
 	return err
 }
+
+// verify checks an access token, decrypting an encrypted one (a JWE,
+// RFC 7516 §7.1) first: its inner JWS must name the audience it was
+// encrypted to.
+func (rv *revoker) verify(ctx context.Context, tok string, now time.Time) (*accesstoken.Claims, error) {
+	aud := ""
+	if strings.Count(tok, ".") == 4 {
+		if rv.dec == nil {
+			return nil, errUnknownToken
+		}
+		var err error
+		if tok, aud, err = rv.dec.Decrypt(ctx, tok); err != nil {
+			return nil, err
+		}
+	}
+	c, err := accesstoken.Verify(tok, rv.keys, accesstoken.VerifyOptions{Issuer: rv.issuer, Now: now, Leeway: rv.skew})
+	if err == nil && aud != "" && !slices.Contains(c.Audience, aud) {
+		return nil, errUnknownToken
+	}
+	return c, err
+}
+
+var errUnknownToken = errors.New("not a token of this server")
 
 // revokeHandler serves POST /oauth2/revoke (RFC 7009). The caller
 // authenticates as a client, with Basic or form credentials, and spends

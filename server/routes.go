@@ -14,6 +14,7 @@ const (
 	pathRevoke          = "/oauth2/revoke"
 	pathRevocations     = "/oauth2/revocations"
 	pathRevocationsFeed = "/oauth2/revocations/stream"
+	pathAudienceKeys    = "/oauth2/audience-keys"
 	pathJWKS            = "/.well-known/jwks.json"
 	pathMetadata        = "/.well-known/oauth-authorization-server"
 	pathMetrics         = "/metrics"
@@ -27,13 +28,19 @@ func routes(r *gin.Engine, d Deps) {
 	// Client authentication (Basic or form credentials), inside the engine.
 	r.POST(pathToken, tokenHandler(d.Tokens, g, newTokenProofs(d), d.Logger))
 	// Client authentication; a client may revoke only its own tokens.
-	rv := &revoker{keys: d.Keys, set: d.Revocations, refresh: d.Refresh, issuer: d.Issuer, skew: d.ClockSkew, refreshTTL: d.RefreshTTL, now: d.Now}
+	rv := &revoker{keys: d.Keys, dec: d.Decrypter, set: d.Revocations, refresh: d.Refresh, issuer: d.Issuer, skew: d.ClockSkew, refreshTTL: d.RefreshTTL, now: d.Now}
 	r.POST(pathRevoke, revokeHandler(d.Auth, g, newRevocationBudget(revocationLimiter(d.Rates), d.RevocationRate, d.Logger), rv, d.Logger))
 	// Client authentication and the tollgate:introspect scope.
 	r.POST(pathIntrospect, introspectHandler(d.Auth, g, d.Introspector, d.Logger))
 	r.GET(pathRevocations, revocationsHandler(d.Auth, g, d.Revocations, d.Logger))
 	slots := newStreamSlots(d.Streams, func(n int) { d.Metrics.RevocationStreams.Set(float64(n)) })
 	r.GET(pathRevocationsFeed, revocationStreamHandler(d.Auth, g, d.Revocations, slots, d.Draining, d.Logger))
+	// Client authentication as for introspection (GET: HTTP Basic; POST:
+	// form credentials or private_key_jwt) and the tollgate:decrypt
+	// scope; only the keys of the client's own encrypted audiences.
+	keysH := audienceKeysHandler(d.Auth, g, d.AudienceKeys, d.Logger)
+	r.GET(pathAudienceKeys, keysH)
+	r.POST(pathAudienceKeys, keysH)
 	// Public: discovery documents and probes carry no secrets.
 	r.GET(pathMetadata, metadataHandler(d.Issuer, d.PublicScopes))
 	r.GET(pathJWKS, jwksHandler(d.Keys))

@@ -53,6 +53,12 @@ type Deps struct {
 	Refresh      store.RefreshTokenStore
 	Introspector Introspector
 	Revocations  RevocationSet
+	// Decrypter opens encrypted access tokens presented for revocation
+	// (nil: such a token is unknown here).
+	Decrypter Decrypter
+	// AudienceKeys serves the decryption keys of encrypted audiences at
+	// /oauth2/audience-keys (nil: no audience is encrypted).
+	AudienceKeys AudienceKeys
 	// ClockSkew is the leeway on token times; RefreshTTL the server's
 	// default refresh-token lifetime.
 	ClockSkew  time.Duration
@@ -128,6 +134,11 @@ func New(d Deps) http.Handler {
 	r.RedirectTrailingSlash = false
 	r.RedirectFixedPath = false
 	r.ContextWithFallback = false
+	// Route on the path as sent, so that a percent-encoded slash stays
+	// inside one segment: an audience's name is often a URL
+	// (/admin/v1/audiences/https:%2F%2Fapi.example.com). Parameters are
+	// still decoded.
+	r.UseRawPath = true
 	// Gin trusts every proxy by default; trust only the configured ones
 	// (validated by config), so that X-Forwarded-For cannot dodge the
 	// failure budgets.

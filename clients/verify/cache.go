@@ -40,7 +40,10 @@ func newEntry(p *Principal, until time.Time) *entry {
 // copy of header.payload (the claims, which its Principal holds anyway)
 // and a hit needs both to match, so a hit is the very token that was
 // verified. Hashing only the signature (86 bytes for EdDSA and ES256)
-// instead of the whole token halves the cost of a cached check.
+// instead of the whole token halves the cost of a cached check. For an
+// encrypted token (a JWE) the last part is the authentication tag, which
+// plays the same role: the entry keeps the rest (header, encrypted key,
+// IV and ciphertext), never the tag.
 type key struct {
 	sum    [sha256.Size]byte
 	signed string // header.payload of the token being looked up

@@ -24,6 +24,9 @@ type metadata struct {
 	// Tollgate's revocation feed (RFC 8414 §2 allows additional metadata).
 	RevocationFeed       string `json:"revocation_feed_endpoint"`
 	RevocationFeedStream string `json:"revocation_feed_stream_endpoint"`
+	// Where the audiences' private keys are (issue 15); absent from older
+	// documents, then Issuer + audienceKeysPath.
+	AudienceKeysEndpoint string `json:"audience_keys_endpoint"`
 }
 
 // Response size limits: a hostile or broken issuer must not exhaust memory.
@@ -49,6 +52,10 @@ func discover(ctx context.Context, o *Options) (*metadata, error) {
 		need["jwks_uri"] = m.JWKSURI
 		need["revocation_feed_endpoint"] = m.RevocationFeed
 		need["revocation_feed_stream_endpoint"] = m.RevocationFeedStream
+		if m.AudienceKeysEndpoint == "" {
+			m.AudienceKeysEndpoint = o.Issuer + audienceKeysPath
+		}
+		need["audience_keys_endpoint"] = m.AudienceKeysEndpoint
 	}
 	if o.Mode == Introspect || o.OnFeedGap == FallBackToIntrospection {
 		need["introspection_endpoint"] = m.IntrospectionEndpoint

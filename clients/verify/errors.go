@@ -7,8 +7,8 @@ import "errors"
 // as invalid (RFC 6750 §3.1 invalid_token); ErrUnavailable means the
 // verifier could not decide and the request should be retried later.
 var (
-	// ErrMalformed: not a compact JWS, bad encoding, a crit header, or a
-	// required claim (RFC 9068 §2.2) missing.
+	// ErrMalformed: not a compact JWS or JWE, bad encoding, a crit header,
+	// or a required claim (RFC 9068 §2.2) missing.
 	ErrMalformed = errors.New("verify: malformed token")
 	// ErrAlgorithm: the alg is not EdDSA or ES256 (so never "none" or an
 	// HMAC), or differs from the signing key's.
@@ -21,6 +21,17 @@ var (
 	ErrUnknownKey = errors.New("verify: unknown signing key")
 	// ErrSignature: the signature does not verify.
 	ErrSignature = errors.New("verify: invalid signature")
+	// ErrUndecryptable: an encrypted token (a JWE, 5 parts) that this
+	// verifier cannot or will not decrypt: alg other than ECDH-ES+A256KW
+	// or RSA-OAEP-256 (so never "dir" or "none"), enc other than A256GCM,
+	// a zip or crit header, cty other than JWT, no kid or a kid that none
+	// of the audience's keys has even after a refetch (a token encrypted
+	// to another audience), or a ciphertext, tag, IV or header that fails
+	// authentication. Once decrypted, the inner token fails with the
+	// errors of a plain token (ErrUnknownKey, ErrSignature, ErrAudience,
+	// ...). The audience's keys being unreadable (for instance a 403: the
+	// client lacks the tollgate:decrypt scope) is ErrUnavailable instead.
+	ErrUndecryptable = errors.New("verify: encrypted token cannot be decrypted")
 	// ErrExpired: exp has passed (beyond the leeway).
 	ErrExpired = errors.New("verify: token expired")
 	// ErrNotYetValid: nbf or iat is in the future (beyond the leeway).
@@ -39,8 +50,9 @@ var (
 	// have been revoked meanwhile. A token issued since is accepted: the
 	// caller should get a new token.
 	ErrFeedLost = errors.New("verify: revocation feed lost; token issued before the loss")
-	// ErrUnavailable: introspection (or the key set) could not be reached
-	// to decide about the token. Nothing is known about the token.
+	// ErrUnavailable: introspection (or the key set, or the audience's
+	// decryption keys) could not be reached or read to decide about the
+	// token. Nothing is known about the token.
 	ErrUnavailable = errors.New("verify: issuer unavailable")
 	// ErrNotVouching: in Introspect mode, the issuer answered that it
 	// cannot vouch for its revocation set right now (503

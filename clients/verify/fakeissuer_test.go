@@ -40,21 +40,40 @@ type fakeIssuer struct {
 	// token is described as active; introspections counts the calls.
 	resyncing      int
 	introspections int
+	introspected   []string // the tokens introspection was asked about
+
+	// The audience-keys endpoint (fakeaudience_test.go).
+	encKeys  map[string]*encKey
+	keyCalls []keyCall
+	// keyStatus, if set, is the key endpoint's answer (403: the client
+	// lacks tollgate:decrypt).
+	keyStatus int
+	// hideKeysEndpoint leaves audience_keys_endpoint out of the metadata.
+	hideKeysEndpoint bool
 }
 
 func newFakeIssuer(t testing.TB) *fakeIssuer {
 	f := &fakeIssuer{
-		keys: map[string]crypto.Signer{}, published: map[string]bool{},
+		keys: map[string]crypto.Signer{}, published: map[string]bool{}, encKeys: map[string]*encKey{},
 		events: make(chan string, 16), dropStream: make(chan struct{}, 1),
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /.well-known/oauth-authorization-server", func(w http.ResponseWriter, r *http.Request) {
 		u := f.srv.URL
-		writeJSON(w, map[string]string{
+		m := map[string]string{
 			"issuer": u, "jwks_uri": u + "/.well-known/jwks.json", "introspection_endpoint": u + "/oauth2/introspect",
 			"revocation_feed_endpoint": u + "/oauth2/revocations", "revocation_feed_stream_endpoint": u + "/oauth2/revocations/stream",
-		})
+		}
+		f.mu.Lock()
+		if !f.hideKeysEndpoint {
+			// Not Tollgate's path, so that a test sees which one was used.
+			m["audience_keys_endpoint"] = u + namedKeysPath
+		}
+		f.mu.Unlock()
+		writeJSON(w, m)
 	})
+	mux.HandleFunc(namedKeysPath, f.audienceKeys)
+	mux.HandleFunc(audienceKeysPath, f.audienceKeys)
 	mux.HandleFunc("GET /.well-known/jwks.json", f.jwks)
 	mux.HandleFunc("GET /oauth2/revocations", f.list)
 	mux.HandleFunc("GET /oauth2/revocations/stream", f.stream)
@@ -135,8 +154,10 @@ func (f *fakeIssuer) list(w http.ResponseWriter, r *http.Request) {
 // introspect answers as a Tollgate node that cannot vouch for its
 // revocation set while f.resyncing lasts, then as one that can.
 func (f *fakeIssuer) introspect(w http.ResponseWriter, r *http.Request) {
+	_ = r.ParseForm()
 	f.mu.Lock()
 	f.introspections++
+	f.introspected = append(f.introspected, r.PostForm.Get("token"))
 	busy := f.introspections <= f.resyncing
 	f.mu.Unlock()
 	if busy {

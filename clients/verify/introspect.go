@@ -62,7 +62,7 @@ func (in *introspector) check(ctx context.Context, tok string, k key, now time.T
 	if err := json.Unmarshal(raw, &r); err != nil {
 		return nil, fmt.Errorf("%w: introspection answer is not JSON", ErrUnavailable)
 	}
-	p, err := in.principal(&r, raw, now)
+	p, err := in.principal(&r, raw, isJWE(tok), now)
 	if err != nil {
 		return nil, err
 	}
@@ -101,7 +101,7 @@ func (in *introspector) ask(ctx context.Context, tok string) ([]byte, error) {
 }
 
 // principal applies the same rules as local verification to an answer.
-func (in *introspector) principal(r *introspection, raw []byte, now time.Time) (*Principal, error) {
+func (in *introspector) principal(r *introspection, raw []byte, encrypted bool, now time.Time) (*Principal, error) {
 	switch {
 	case !r.Active:
 		return nil, ErrInactive
@@ -122,7 +122,7 @@ func (in *introspector) principal(r *introspection, raw []byte, now time.Time) (
 	return &Principal{
 		Subject: r.Sub, ClientID: r.ClientID, Scopes: strings.Fields(r.Scope), Roles: r.Roles,
 		APIKeyID: r.APIKeyID, KeyThumbprint: r.Cnf.JKT, ID: r.Jti, Issuer: r.Iss, Audience: r.Aud,
-		IssuedAt: r.Iat.Time, ExpiresAt: r.Exp.Time, Claims: json.RawMessage(raw),
+		IssuedAt: r.Iat.Time, ExpiresAt: r.Exp.Time, Claims: json.RawMessage(raw), Encrypted: encrypted,
 	}, nil
 }
 

@@ -8,9 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/go-jose/go-jose/v4"
 )
@@ -25,7 +23,7 @@ type publicKey struct {
 type keySet map[string]publicKey
 
 // keyCache holds the issuer's JWKS (RFC 7517). It is refetched on a
-// schedule, and on an unknown kid at most once per minInterval.
+// schedule, and on an unknown kid at most once per KeyRefetchInterval.
 type keyCache struct {
 	url  string
 	o    *Options
@@ -34,14 +32,9 @@ type keyCache struct {
 	// signed leave the verified-token cache.
 	onRemoved func()
 
-	set atomic.Pointer[keySet]
-
-	mu       sync.Mutex
-	last     time.Time     // start of the last fetch attempt
-	inflight chan struct{} // closed when the running fetch ends; nil if none
+	set  atomic.Pointer[keySet]
+	gate fetchGate
 }
-
-var errTooSoon = errors.New("verify: key set was fetched too recently")
 
 // lookup returns the key kid. An unknown kid causes a refetch, unless one
 // was attempted less than KeyRefetchInterval ago.
@@ -61,43 +54,13 @@ func (k *keyCache) lookup(ctx context.Context, kid string) (publicKey, error) {
 
 // load is the first fetch, bounded by the caller's ctx (Open's).
 func (k *keyCache) load(ctx context.Context) error {
-	k.mu.Lock()
-	k.last = k.o.Now()
-	k.mu.Unlock()
+	k.gate.started(k.o.Now())
 	return k.fetch(ctx)
 }
 
-// refetch fetches the key set, or waits for the fetch already running.
-// Unless force, it does nothing (errTooSoon) if the last attempt started
-// less than KeyRefetchInterval ago: failed attempts count too, so an
-// unreachable issuer is not retried on every request.
+// refetch fetches the key set through the gate (see fetchGate.run).
 func (k *keyCache) refetch(ctx context.Context, force bool) error {
-	k.mu.Lock()
-	if ch := k.inflight; ch != nil {
-		k.mu.Unlock()
-		select {
-		case <-ch:
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-	now := k.o.Now()
-	if !force && !k.last.IsZero() && now.Sub(k.last) < k.o.KeyRefetchInterval {
-		k.mu.Unlock()
-		return errTooSoon
-	}
-	ch := make(chan struct{})
-	k.inflight, k.last = ch, now
-	k.mu.Unlock()
-
-	err := k.fetch(k.life)
-
-	k.mu.Lock()
-	k.inflight = nil
-	k.mu.Unlock()
-	close(ch)
-	return err
+	return k.gate.run(ctx, k.life, k.o, force, k.fetch)
 }
 
 // fetch reads the JWKS and installs it. Keys that are not for signatures,

@@ -44,7 +44,10 @@ type Options struct {
 	Audience string
 	// ClientID and ClientSecret identify this resource server to the
 	// issuer: a Tollgate client with the tollgate:introspect scope. They
-	// authenticate reads of the revocation feed and introspection calls.
+	// authenticate reads of the revocation feed and introspection calls
+	// and, in Local mode, of the audience's decryption keys when the first
+	// encrypted token arrives: for that the client also needs the
+	// tollgate:decrypt scope and Audience among its audiences.
 	ClientID     string
 	ClientSecret string
 	// ClientKey, instead of ClientSecret, authenticates introspection

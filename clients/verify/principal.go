@@ -32,10 +32,17 @@ type Principal struct {
 	Audience      []string
 	IssuedAt      time.Time
 	ExpiresAt     time.Time
-	// Claims is the token's whole JWT claims set as it was signed or, in
-	// introspection mode, the introspection response: for claims the
-	// fields above do not cover.
+	// Claims is the token's whole JWT claims set as it was signed (every
+	// payload member: registered, Tollgate's own and the subject's extra
+	// claims, including the private claims Tollgate puts only into
+	// encrypted tokens) or, in introspection mode, the introspection
+	// response: for claims the fields above do not cover.
 	Claims json.RawMessage
+	// Encrypted reports that the token came encrypted: a nested JWT (a
+	// JWE around the signed token, RFC 7519 §5.2), for an audience that
+	// receives encrypted tokens. Its Claims may hold private claims, which
+	// the token's holder cannot read: do not hand them back to it.
+	Encrypted bool
 }
 
 // HasScope reports whether the token carries scope s.

@@ -64,14 +64,7 @@ func (v *Verifier) checkSigned(ctx context.Context, tok string, now time.Time) (
 // parseHeader decodes and checks the protected header: the compact form
 // (RFC 7515 §7.1), an allowed alg, typ at+jwt (RFC 9068 §4) and no crit.
 func parseHeader(tok string) (*header, error) {
-	for i := 0; i < len(tok); i++ {
-		// Base64 decoders skip CR and LF; refusing everything outside the
-		// base64url alphabet keeps a token from having several spellings.
-		if c := tok[i]; !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.') {
-			return nil, fmt.Errorf("%w: not a compact JWS", ErrMalformed)
-		}
-	}
-	if strings.Count(tok, ".") != 2 {
+	if !compactChars(tok) || strings.Count(tok, ".") != 2 {
 		return nil, fmt.Errorf("%w: not a compact JWS", ErrMalformed)
 	}
 	hb, rest, _ := strings.Cut(tok, ".")
@@ -102,6 +95,18 @@ func parseHeader(tok string) (*header, error) {
 		return nil, fmt.Errorf("%w: crit and b64 headers are not supported", ErrMalformed)
 	}
 	return &h, nil
+}
+
+// compactChars reports whether tok holds only base64url characters and
+// dots. Base64 decoders skip CR and LF; refusing everything outside the
+// base64url alphabet keeps a token from having several spellings.
+func compactChars(tok string) bool {
+	for i := 0; i < len(tok); i++ {
+		if c := tok[i]; !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
 }
 
 // canonical reports whether s is strict base64url.

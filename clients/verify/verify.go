@@ -9,6 +9,15 @@
 // made on every call. In Introspect mode it asks the issuer instead (RFC
 // 7662).
 //
+// Encrypted tokens (nested JWTs: a JWE, RFC 7516, around the signed
+// token, which Tollgate issues for audiences marked encrypted) are
+// accepted transparently. In Local mode the Verifier decrypts them with
+// its audience's private keys, which it reads from the issuer's
+// audience_keys_endpoint (its client needs the tollgate:decrypt scope)
+// when the first encrypted token arrives, then checks the inner token as
+// any other; Principal.Encrypted tells them apart. In Introspect mode
+// Tollgate decrypts them.
+//
 // Open dials the issuer; Close stops the background work.
 package verify
 
@@ -26,6 +35,7 @@ import (
 type Verifier struct {
 	o     Options
 	keys  *keyCache     // Local mode
+	dkeys *audienceKeys // Local mode: for encrypted tokens
 	feed  *feed         // Local mode
 	cache *cache        // verified tokens, Local mode
 	intro *introspector // Introspect mode, or the gap fallback
@@ -69,6 +79,7 @@ func Open(ctx context.Context, opts Options) (*Verifier, error) {
 	}
 	v.cache = newCache(o.CacheSize)
 	v.keys = &keyCache{url: m.JWKSURI, o: &v.o, life: life, onRemoved: v.cache.clear}
+	v.dkeys = &audienceKeys{url: m.AudienceKeysEndpoint, o: &v.o, life: life, assert: v.intro.assert}
 	v.feed = &feed{o: &v.o, listURL: m.RevocationFeed, streamURL: m.RevocationFeedStream, set: newRevocationSet()}
 	if err := v.keys.load(ctx); err != nil {
 		cancel()
@@ -91,7 +102,7 @@ func (v *Verifier) Close() error {
 	return nil
 }
 
-// maintain refreshes the key set and prunes expired revocations.
+// maintain refreshes the key sets and prunes expired revocations.
 func (v *Verifier) maintain(ctx context.Context) {
 	keys := time.NewTicker(v.o.KeyRefreshInterval)
 	defer keys.Stop()
@@ -104,6 +115,9 @@ func (v *Verifier) maintain(ctx context.Context) {
 		case <-keys.C:
 			if err := v.keys.refetch(ctx, true); err != nil && ctx.Err() == nil {
 				v.o.Logger.LogAttrs(ctx, slog.LevelWarn, "refreshing the issuer's key set; keeping the previous one", slog.String("error", err.Error()))
+			}
+			if err := v.dkeys.refresh(ctx); err != nil && ctx.Err() == nil {
+				v.o.Logger.LogAttrs(ctx, slog.LevelWarn, "refreshing the audience's decryption keys; keeping the previous ones", slog.String("error", err.Error()))
 			}
 		case <-prune.C:
 			v.feed.set.prune(v.o.Now().Unix())
@@ -125,7 +139,7 @@ func (v *Verifier) Verify(ctx context.Context, tok string) (*Principal, error) {
 	k := tokenKey(tok)
 	now := v.o.Now()
 	if v.o.Mode == Introspect {
-		if _, err := parseHeader(tok); err != nil {
+		if err := screen(tok); err != nil {
 			return nil, v.reject(ctx, "", err) // not a Tollgate access token: no need to ask
 		}
 		e, err := v.intro.check(ctx, tok, k, now)
@@ -137,7 +151,7 @@ func (v *Verifier) Verify(ctx context.Context, tok string) (*Principal, error) {
 	e := v.cache.get(k, now.UnixNano())
 	if e == nil {
 		var err error
-		if e, err = v.checkSigned(ctx, tok, now); err != nil {
+		if e, err = v.check(ctx, tok, now); err != nil {
 			return nil, v.reject(ctx, "", err)
 		}
 		v.cache.put(k, e, now.UnixNano())
@@ -149,6 +163,27 @@ func (v *Verifier) Verify(ctx context.Context, tok string) (*Principal, error) {
 		return nil, v.reject(ctx, e.jti, err)
 	}
 	return e.p, nil
+}
+
+// check verifies a token not in the cache: a plain JWS, or a nested JWT
+// (a JWE around one) decrypted with the audience's keys first.
+func (v *Verifier) check(ctx context.Context, tok string, now time.Time) (*entry, error) {
+	if isJWE(tok) {
+		return v.checkEncrypted(ctx, tok, now)
+	}
+	return v.checkSigned(ctx, tok, now)
+}
+
+// screen refuses, in Introspect mode, what cannot be a Tollgate access
+// token, before asking the issuer. A JWE is passed on as it is (Tollgate
+// decrypts it) if its header is one Tollgate would write.
+func screen(tok string) error {
+	if isJWE(tok) {
+		_, err := parseJWEHeader(tok)
+		return err
+	}
+	_, err := parseHeader(tok)
+	return err
 }
 
 // checkGap applies the fail-closed rule: once the feed has been lost for

@@ -52,7 +52,14 @@ func (e *env) openAdmin(ctx context.Context) (*dbAdmin, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &dbAdmin{cfg: cfg, master: master, log: log, stores: st, sql: st.sql, registry: newRegistry(cfg, master, st, revocation.Recorder{Store: st.revocations}, log)}
+	// The CLI's own ring: its changes reach the servers' rings at their
+	// next load (serve's background work), as signing-key rotations do.
+	ring, err := newRing(ctx, cfg, master, st, log)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	a := &dbAdmin{cfg: cfg, master: master, log: log, stores: st, sql: st.sql, registry: newRegistry(cfg, master, st, revocation.Recorder{Store: st.revocations}, ring, log)}
 	// Before any command writes, as the server would refuse what a wrong
 	// key makes.
 	if _, err := (direct{a}).keyManager(ctx); err != nil {
@@ -83,10 +90,12 @@ func (e *env) openOps(ctx context.Context) (context.Context, ops, error) {
 	return registry.WithActor(ctx, "cli:"+who), direct{a}, nil
 }
 
-// newRegistry builds the registry both the server and the CLI use.
-func newRegistry(cfg config.Config, master []byte, st *stores, revs registry.Revoker, log *slog.Logger) *registry.Registry {
+// newRegistry builds the registry both the server and the CLI use; ring
+// keeps the encrypted audiences (newRing).
+func newRegistry(cfg config.Config, master []byte, st *stores, revs registry.Revoker, ring registry.Audiences, log *slog.Logger) *registry.Registry {
 	return registry.New(registry.Options{
 		Clients: st.clients, Users: st.sql, Revocations: revs, Audit: st.sql, APIKeys: st.sql, Lifetimes: st.sql, Issuers: st.sql,
+		Audiences: ring,
 		Hasher:    secret.NewHasher(keys.Derive(master, keys.PurposeClientSecretPepper)),
 		AccessTTL: cfg.Tokens.AccessTTL, ClockSkew: cfg.Tokens.ClockSkew, Logger: log,
 		MaxKeysPerOwner: cfg.Limits.APIKeysPerOwner,

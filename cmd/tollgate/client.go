@@ -32,6 +32,7 @@ func clientCreateCmd(e *env) *cobra.Command {
 		audience, roles                   string
 		asJSON                            bool
 		keys                              keyFlags
+		claims                            claimFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "create --name NAME",
@@ -39,9 +40,14 @@ func clientCreateCmd(e *env) *cobra.Command {
 		Example: `  tollgate client create --name billing-sync --scopes "invoices:read invoices:write"
   tollgate client create --name admin --scopes tollgate:admin --json
   tollgate client create --name web --grant-types password,refresh_token --scopes profile --roles admin --json
-  tollgate client create --name worker --auth-method private_key_jwt --jwks-file worker.jwks.json`,
+  tollgate client create --name worker --auth-method private_key_jwt --jwks-file worker.jwks.json
+  tollgate client create --name partner --scopes orders:read --claim tenant=acme --private-claim risk=0.2`,
 		Args: cobra.NoArgs,
 		PreRunE: func(cmd *cobra.Command, _ []string) error {
+			var err error
+			if spec.Claims, spec.PrivateClaims, err = claims.read(cmd.Flags().Changed); err != nil {
+				return err
+			}
 			return keys.apply(&spec, cmd.Flags().Changed)
 		},
 		RunE: e.withOps(func(ctx context.Context, o ops, _ []string) error {
@@ -80,6 +86,7 @@ func clientCreateCmd(e *env) *cobra.Command {
 	f.IntVar(&spec.RateLimit, "rate-limit", 0, "token requests per second for this client (default: TOLLGATE_RATE_LIMIT_CLIENT, off unless set)")
 	f.BoolVar(&spec.DPoPBound, "dpop-bound", false, "require a DPoP proof (RFC 9449) with every token request: all its tokens are sender-constrained")
 	keys.register(f)
+	claims.register(f, "client")
 	f.BoolVar(&asJSON, "json", false, "print JSON for scripts")
 	_ = cmd.MarkFlagRequired("name")
 	return cmd
@@ -131,6 +138,7 @@ func clientShowCmd(e *env) *cobra.Command {
 				{"jwks_uri", orDash(v.JWKSURI)}, {"jwks", orDash(string(v.JWKS))},
 				{"federated_issuer", orDash(v.FederatedIssuer)}, {"federated_subject", orDash(v.FederatedSubject)},
 				{"federated_claims", orDash(claimsText(v.FederatedClaims))},
+				{"claims", claimsShown(v.Claims)}, {"private_claims", claimsShown(v.PrivateClaims)},
 				{"created_at", v.CreatedAt.Format(time.RFC3339)},
 			})
 		}),

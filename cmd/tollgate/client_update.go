@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"time"
 
@@ -19,6 +20,7 @@ func clientUpdateCmd(e *env) *cobra.Command {
 		rateLimit                                          int
 		disabled, enabled, dpopBound, asJSON               bool
 		keys                                               keyFlags
+		claims                                             claimFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "update CLIENT_ID [flags]",
@@ -30,7 +32,8 @@ func clientUpdateCmd(e *env) *cobra.Command {
 		Example: `  tollgate client update tgc_… --scopes "orders:read orders:write"
   tollgate client update tgc_… --access-token-ttl 5m --rate-limit 20 --json
   tollgate client update tgc_… --disabled
-  tollgate client update tgc_… --jwks-file both-keys.jwks.json`,
+  tollgate client update tgc_… --jwks-file both-keys.jwks.json
+  tollgate client update tgc_… --claim tenant=acme --private-claim internal_id=42`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if disabled && enabled {
@@ -74,7 +77,11 @@ func clientUpdateCmd(e *env) *cobra.Command {
 			if err := keys.patch(&p, f.Changed); err != nil {
 				return err
 			}
-			if p == (registry.ClientPatch{}) {
+			var err error
+			if p.Claims, p.PrivateClaims, err = claims.read(f.Changed); err != nil {
+				return err
+			}
+			if reflect.ValueOf(p).IsZero() {
 				return errors.New("nothing to change: give at least one flag (see tollgate client update --help)")
 			}
 			return e.withOps(func(ctx context.Context, o ops, args []string) error {
@@ -107,6 +114,7 @@ func clientUpdateCmd(e *env) *cobra.Command {
 	f.BoolVar(&enabled, "enabled", false, "let a disabled client get tokens again")
 	f.BoolVar(&dpopBound, "dpop-bound", false, "require a DPoP proof with every token request (--dpop-bound=false: no longer)")
 	keys.register(f)
+	claims.register(f, "client")
 	f.BoolVar(&asJSON, "json", false, "print JSON for scripts")
 	return cmd
 }

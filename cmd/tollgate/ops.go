@@ -33,6 +33,7 @@ type ops interface {
 	rotateSigningKey(ctx context.Context) (keyView, error)
 	changeOps
 	issuerOps
+	audienceOps
 	Close() error
 }
 

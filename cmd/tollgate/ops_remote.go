@@ -147,6 +147,7 @@ func (r remote) createClient(ctx context.Context, spec registry.ClientSpec) (reg
 		"rate_limit": spec.RateLimit, "dpop_bound_access_tokens": spec.DPoPBound,
 	}
 	keyFields(in, spec)
+	claimFields(in, spec.Claims, spec.PrivateClaims)
 	var out struct {
 		ClientSecret string `json:"client_secret"`
 		registry.ClientView
@@ -170,7 +171,9 @@ func (r remote) deleteClient(ctx context.Context, id string) error {
 
 func (r remote) createUser(ctx context.Context, spec registry.UserSpec) (registry.UserView, error) {
 	var v registry.UserView
-	return v, r.do(ctx, http.MethodPost, "/users", map[string]any{"username": spec.Username, "password": spec.Password, "roles": spec.Roles}, &v)
+	in := map[string]any{"username": spec.Username, "password": spec.Password, "roles": spec.Roles}
+	claimFields(in, spec.Claims, spec.PrivateClaims)
+	return v, r.do(ctx, http.MethodPost, "/users", in, &v)
 }
 
 func (r remote) listUsers(ctx context.Context) ([]registry.UserView, error) {

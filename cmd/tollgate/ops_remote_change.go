@@ -60,6 +60,7 @@ func (r remote) updateClient(ctx context.Context, id string, p registry.ClientPa
 	if p.FederatedClaims != nil {
 		in["federated_claims"] = *p.FederatedClaims
 	}
+	claimFields(in, p.Claims, p.PrivateClaims)
 	var v registry.ClientView
 	return v, r.do(ctx, http.MethodPatch, "/clients/"+url.PathEscape(id), in, &v)
 }
@@ -78,6 +79,7 @@ func (r remote) updateUser(ctx context.Context, id string, p registry.UserPatch)
 	if p.Disabled != nil {
 		in["disabled"] = *p.Disabled
 	}
+	claimFields(in, p.Claims, p.PrivateClaims)
 	var v registry.UserView
 	return v, r.do(ctx, http.MethodPatch, "/users/"+url.PathEscape(id), in, &v)
 }

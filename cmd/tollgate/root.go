@@ -32,7 +32,7 @@ func newRoot(e *env) *cobra.Command {
 	root.SetVersionTemplate("tollgate {{.Version}}\n")
 	root.PersistentFlags().StringVar(&e.configPath, "config", "", "YAML configuration file (TOLLGATE_* variables override it)")
 	root.PersistentFlags().StringVar(&e.server, "server", "", "admin commands: use this server's admin API (credentials from TOLLGATE_ADMIN_CLIENT_ID and TOLLGATE_ADMIN_CLIENT_SECRET) instead of the database")
-	root.AddCommand(serveCmd(e), migrateCmd(e), clientCmd(e), userCmd(e), apikeyCmd(e), revokeCmd(e), keysCmd(e), versionCmd(e), auditCmd(e), tokenCmd(e), issuerCmd(e))
+	root.AddCommand(serveCmd(e), migrateCmd(e), clientCmd(e), userCmd(e), apikeyCmd(e), revokeCmd(e), keysCmd(e), versionCmd(e), auditCmd(e), tokenCmd(e), issuerCmd(e), audienceCmd(e))
 	refuseUnknownSubcommands(root)
 	return root
 }

@@ -25,6 +25,7 @@ func userCreateCmd(e *env) *cobra.Command {
 		roles         string
 		passwordStdin bool
 		asJSON        bool
+		claims        claimFlags
 	)
 	cmd := &cobra.Command{
 		Use:     "create --username NAME --password-stdin",
@@ -41,6 +42,9 @@ func userCreateCmd(e *env) *cobra.Command {
 			}
 			spec.Password = strings.TrimRight(line, "\r\n")
 			spec.Roles = splitList(roles)
+			if spec.Claims, spec.PrivateClaims, err = claims.read(cmd.Flags().Changed); err != nil {
+				return err
+			}
 			return e.withOps(func(ctx context.Context, o ops, args []string) error {
 				u, err := o.createUser(ctx, spec)
 				if err != nil {
@@ -58,6 +62,7 @@ func userCreateCmd(e *env) *cobra.Command {
 	f.StringVar(&spec.Username, "username", "", "unique username (required)")
 	f.StringVar(&roles, "roles", "", "comma-separated roles put in the user's tokens")
 	f.BoolVar(&passwordStdin, "password-stdin", false, "read the password from standard input (required)")
+	claims.register(f, "user")
 	f.BoolVar(&asJSON, "json", false, "print JSON for scripts")
 	_ = cmd.MarkFlagRequired("username")
 	return cmd

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
 	"strings"
 	"time"
 
@@ -40,7 +41,9 @@ func printUser(e *env, asJSON bool, u registry.UserView) error {
 	}
 	return writeTable(e.stdout, []string{"FIELD", "VALUE"}, [][]string{
 		{"id", u.ID}, {"username", u.Username}, {"roles", orDash(strings.Join(u.Roles, ","))},
-		{"disabled", fmt.Sprint(u.Disabled)}, {"created_at", u.CreatedAt.Format(time.RFC3339)},
+		{"disabled", fmt.Sprint(u.Disabled)},
+		{"claims", claimsShown(u.Claims)}, {"private_claims", claimsShown(u.PrivateClaims)},
+		{"created_at", u.CreatedAt.Format(time.RFC3339)},
 		{"updated_at", u.UpdatedAt.Format(time.RFC3339)},
 	})
 }
@@ -49,10 +52,11 @@ func userUpdateCmd(e *env) *cobra.Command {
 	var (
 		roles                     string
 		disabled, enabled, asJSON bool
+		claims                    claimFlags
 	)
 	cmd := &cobra.Command{
-		Use:   "update USER (--roles ROLES | --disabled | --enabled)",
-		Short: "Change a user's roles, or disable (revoking their tokens) or enable them",
+		Use:   "update USER (--roles ROLES | --disabled | --enabled | --claim NAME=VALUE | --private-claim NAME=VALUE)",
+		Short: "Change a user's roles or claims, or disable (revoking their tokens) or enable them",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var p registry.UserPatch
@@ -66,8 +70,12 @@ func userUpdateCmd(e *env) *cobra.Command {
 				r := splitList(roles)
 				p.Roles = &r
 			}
-			if p == (registry.UserPatch{}) {
-				return errors.New("nothing to change: give --roles, --disabled or --enabled")
+			var err error
+			if p.Claims, p.PrivateClaims, err = claims.read(cmd.Flags().Changed); err != nil {
+				return err
+			}
+			if reflect.ValueOf(p).IsZero() {
+				return errors.New("nothing to change: give --roles, --disabled, --enabled, --claim or --private-claim")
 			}
 			return e.withOps(func(ctx context.Context, o ops, args []string) error {
 				u, err := o.findUser(ctx, args[0])
@@ -84,6 +92,7 @@ func userUpdateCmd(e *env) *cobra.Command {
 	cmd.Flags().StringVar(&roles, "roles", "", `comma-separated roles ("" removes them all)`)
 	cmd.Flags().BoolVar(&disabled, "disabled", false, "refuse the user's logins, refreshes and API keys, and revoke their tokens")
 	cmd.Flags().BoolVar(&enabled, "enabled", false, "let a disabled user log in again")
+	claims.register(cmd.Flags(), "user")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON for scripts")
 	return cmd
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/tollgate/tollgate/server"
 	"github.com/tollgate/tollgate/server/admin"
 	"github.com/tollgate/tollgate/server/console"
+	"github.com/tollgate/tollgate/server/encryption"
 	"github.com/tollgate/tollgate/server/grant"
 	"github.com/tollgate/tollgate/server/introspection"
 	"github.com/tollgate/tollgate/server/keys"
@@ -148,6 +149,7 @@ type service struct {
 	cfg      config.Config
 	stores   *stores
 	keys     *keys.Manager
+	ring     *encryption.Ring
 	hasher   *secret.Hasher
 	registry *registry.Registry
 	engine   *grant.Engine
@@ -203,6 +205,11 @@ func newService(ctx context.Context, cfg config.Config, log *slog.Logger, tp tra
 		st.Close()
 		return nil, err
 	}
+	ring, err := newRing(ctx, cfg, master, st, log)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	hasher := secret.NewHasher(keys.Derive(master, keys.PurposeClientSecretPepper))
 	rates := &throttle.Rates{Limiter: throttle.NewLocalLimiter(), Client: cfg.Limits.ClientRate, IP: cfg.Limits.IPRate, Login: cfg.Limits.LoginRate, Logger: log}
 	if st.redis != nil {
@@ -234,6 +241,7 @@ func newService(ctx context.Context, cfg config.Config, log *slog.Logger, tp tra
 		KeyChanges:     keyChanges,
 		Hasher:         hasher,
 		Keys:           km,
+		Encrypter:      ring,
 		Issuer:         cfg.Issuer,
 		Audience:       []string{cfg.Tokens.Audience},
 		AccessTTL:      cfg.Tokens.AccessTTL,
@@ -247,9 +255,9 @@ func newService(ctx context.Context, cfg config.Config, log *slog.Logger, tp tra
 	})
 	in := introspection.New(introspection.Options{
 		Keys: km, Revocations: set, Refresh: st.refresh, Subjects: subjectRevocations{clients: st.clients, users: st.sql}, Clients: st.clients,
-		Issuer: cfg.Issuer, Leeway: cfg.Tokens.ClockSkew,
+		Issuer: cfg.Issuer, Leeway: cfg.Tokens.ClockSkew, Decrypter: ring,
 	})
-	reg := newRegistry(cfg, master, st, set, log)
+	reg := newRegistry(cfg, master, st, set, ring, log)
 	checks := []server.Check{{Name: "database", Func: st.sql.Ping}}
 	if st.redis != nil {
 		checks = append(checks, server.Check{Name: "redis", Func: st.redis.Ping})
@@ -269,6 +277,8 @@ func newService(ctx context.Context, cfg config.Config, log *slog.Logger, tp tra
 		Clients:      st.clients,
 		Refresh:      st.refresh,
 		Introspector: in,
+		Decrypter:    ring,
+		AudienceKeys: ring,
 		Admin: &admin.Deps{
 			Registry: reg, Clients: st.clients, Users: st.sql, APIKeys: st.sql, Audit: st.sql,
 			Keys: km, Tokens: in, Logger: log,
@@ -294,6 +304,7 @@ func newService(ctx context.Context, cfg config.Config, log *slog.Logger, tp tra
 		cfg:      cfg,
 		stores:   st,
 		keys:     km,
+		ring:     ring,
 		hasher:   hasher,
 		registry: reg,
 		engine:   engine,
@@ -304,11 +315,34 @@ func newService(ctx context.Context, cfg config.Config, log *slog.Logger, tp tra
 	}, nil
 }
 
+// newRing loads the audiences and their encryption keys (sealed with a key
+// of their own derived from the master key), retained like signing keys.
+func newRing(ctx context.Context, cfg config.Config, master []byte, st *stores, log *slog.Logger) (*encryption.Ring, error) {
+	ring, err := encryption.New(st.sql, encryption.Options{
+		SealKey:    keys.Derive(master, keys.PurposeAudienceKeySeal),
+		PrePublish: cfg.Tokens.KeyPrePublish,
+		Retain:     cfg.Tokens.AccessTTL + cfg.Tokens.ClockSkew,
+		Lifetimes:  st.sql,
+		ClockSkew:  cfg.Tokens.ClockSkew,
+		Logger:     log,
+	})
+	if err == nil {
+		err = ring.Load(ctx)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("loading the audiences' encryption keys: %w", err)
+	}
+	return ring, nil
+}
+
 // background starts the service's periodic work; it stops when ctx is
 // done, and the returned func waits for it.
 func (s *service) background(ctx context.Context) (wait func()) {
 	var wg sync.WaitGroup
 	wg.Go(func() { s.keys.Run(ctx, time.Minute) })
+	// Often: an audience turned encrypted (or a rotated key) on another
+	// node reaches this one's token endpoint within a poll.
+	wg.Go(func() { s.ring.Run(ctx, 10*time.Second) })
 	wg.Go(func() { s.revoked.Run(ctx) })
 	wg.Go(func() { s.engine.RunUsage(ctx, 5*time.Second) })
 	if s.stores.cached != nil {

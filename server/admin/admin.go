@@ -1,5 +1,6 @@
 // Package admin is Tollgate's admin API (/admin/v1): clients, users, API
-// keys, subject-wide revocation, signing keys and the audit log. Every
+// keys, subject-wide revocation, signing keys, trusted issuers, encrypted
+// audiences and the audit log. Every
 // call needs a bearer access token with the tollgate:admin scope, issued
 // by Tollgate itself; errors are application/problem+json (RFC 9457).
 package admin
@@ -90,4 +91,13 @@ func Register(r gin.IRouter, d Deps) {
 	g.GET("/issuers", listIssuers(d))
 	g.PATCH("/issuers/:id", updateIssuer(d))
 	g.DELETE("/issuers/:id", deleteIssuer(d))
+	// tollgate:admin only: audiences that receive encrypted tokens. A
+	// name is an aud value, often a URL: its slashes come percent-encoded
+	// (%2F), which the engine routes on (UseRawPath).
+	g.POST("/audiences", createAudience(d))
+	g.GET("/audiences", listAudiences(d))
+	g.GET("/audiences/:id", getAudience(d))
+	g.PATCH("/audiences/:id", updateAudience(d))
+	g.DELETE("/audiences/:id", deleteAudience(d))
+	g.POST("/audiences/:id/rotate-key", rotateAudienceKey(d))
 }

@@ -35,6 +35,10 @@ type clientInput struct {
 	FederatedIssuer  *string            `json:"federated_issuer"`
 	FederatedSubject *string            `json:"federated_subject"`
 	FederatedClaims  *map[string]string `json:"federated_claims"`
+	// Claims and PrivateClaims are JSON objects of extra claims of the
+	// client's tokens; null removes them on PATCH.
+	Claims        json.RawMessage `json:"claims"`
+	PrivateClaims json.RawMessage `json:"private_claims"`
 }
 
 // patch converts the input, checking what the registry cannot see.
@@ -42,7 +46,8 @@ func (in clientInput) patch() (registry.ClientPatch, *registry.ValidationError) 
 	var v registry.ValidationError
 	p := registry.ClientPatch{Name: in.ClientName, GrantTypes: in.GrantTypes, Audience: in.Audience, Roles: in.Roles, RateLimit: in.RateLimit, Disabled: in.Disabled, DPoPBound: in.DPoPBound,
 		AuthMethod: in.TokenEndpointAuthMethod, JWKSURI: in.JWKSURI,
-		FederatedIssuer: in.FederatedIssuer, FederatedSubject: in.FederatedSubject, FederatedClaims: in.FederatedClaims}
+		FederatedIssuer: in.FederatedIssuer, FederatedSubject: in.FederatedSubject, FederatedClaims: in.FederatedClaims,
+		Claims: in.Claims, PrivateClaims: in.PrivateClaims}
 	if in.JWKS != nil {
 		// null clears the set.
 		raw := []byte(*in.JWKS)
@@ -150,6 +155,7 @@ func applyPatch(s *registry.ClientSpec, p registry.ClientPatch) {
 	if p.FederatedClaims != nil {
 		s.FederatedClaims = *p.FederatedClaims
 	}
+	s.Claims, s.PrivateClaims = p.Claims, p.PrivateClaims
 }
 
 func listClients(d Deps) gin.HandlerFunc {

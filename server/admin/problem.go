@@ -80,6 +80,10 @@ func resourceName(c *gin.Context) string {
 		return "user"
 	case strings.Contains(p, "/api-keys"):
 		return "API key"
+	case strings.Contains(p, "/audiences"):
+		return "audience"
+	case strings.Contains(p, "/issuers"):
+		return "issuer"
 	}
 	return "resource"
 }

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"encoding/json"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -11,14 +12,18 @@ import (
 func createUser(d Deps) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		var in struct {
-			Username string   `json:"username"`
-			Password string   `json:"password"`
-			Roles    []string `json:"roles"`
+			Username      string          `json:"username"`
+			Password      string          `json:"password"`
+			Roles         []string        `json:"roles"`
+			Claims        json.RawMessage `json:"claims"`
+			PrivateClaims json.RawMessage `json:"private_claims"`
 		}
 		if !decode(c, &in) {
 			return
 		}
-		u, err := d.Registry.CreateUser(c.Request.Context(), registry.UserSpec{Username: in.Username, Password: in.Password, Roles: in.Roles})
+		u, err := d.Registry.CreateUser(c.Request.Context(), registry.UserSpec{
+			Username: in.Username, Password: in.Password, Roles: in.Roles, Claims: in.Claims, PrivateClaims: in.PrivateClaims,
+		})
 		if err != nil {
 			fail(c, d.Logger, err)
 			return
@@ -58,18 +63,21 @@ func getUser(d Deps) gin.HandlerFunc {
 	}
 }
 
-// updateUser serves PATCH /users/{id}: roles and disabled. Disabling a user
-// revokes their tokens.
+// updateUser serves PATCH /users/{id}: roles, disabled and claims (null
+// removes them). Disabling a user revokes their tokens.
 func updateUser(d Deps) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		var in struct {
-			Roles    *[]string `json:"roles"`
-			Disabled *bool     `json:"disabled"`
+			Roles         *[]string       `json:"roles"`
+			Disabled      *bool           `json:"disabled"`
+			Claims        json.RawMessage `json:"claims"`
+			PrivateClaims json.RawMessage `json:"private_claims"`
 		}
 		if !decode(c, &in) {
 			return
 		}
-		u, err := d.Registry.UpdateUser(c.Request.Context(), c.Param("id"), registry.UserPatch{Roles: in.Roles, Disabled: in.Disabled})
+		p := registry.UserPatch{Roles: in.Roles, Disabled: in.Disabled, Claims: in.Claims, PrivateClaims: in.PrivateClaims}
+		u, err := d.Registry.UpdateUser(c.Request.Context(), c.Param("id"), p)
 		if err != nil {
 			fail(c, d.Logger, err)
 			return

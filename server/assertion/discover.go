@@ -50,8 +50,9 @@ func (f *Fetcher) Discover(ctx context.Context, issuer string) (string, error) {
 		}
 		return "", d.err
 	}
-	d.tried = now
 	uri, err := f.discover(ctx, issuer)
+	// As for key sets, MinRefresh runs from the end of the fetch.
+	d.tried = f.opts.Now()
 	d.err = err
 	if err == nil {
 		d.uri, d.found = uri, now

@@ -67,7 +67,10 @@ func (v *Verifier) verifyFederated(ctx context.Context, c *store.Client, tok *jw
 		return fail("sub %s is not bound to this client", safe(claims.Subject))
 	}
 	for k, want := range c.FederatedClaims {
-		if claimText(all[k]) != want {
+		// A claim the token lacks (or holds as null) holds no value, not
+		// "": an empty condition must not bind every token without it.
+		got, ok := all[k]
+		if !ok || got == nil || claimText(got) != want {
 			return fail("claim %s does not match the client's binding", safe(k))
 		}
 	}
@@ -126,7 +129,8 @@ func withKid(set []jose.JSONWebKey, kid string) ([]jose.JSONWebKey, error) {
 }
 
 // claimText is a claim's value as a binding compares it: a string as is,
-// anything else as its JSON ("true", "42"); absent is "".
+// anything else as its JSON ("true", "42"). Callers refuse absent and
+// null claims first.
 func claimText(v any) string {
 	switch t := v.(type) {
 	case nil:

@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
+	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -81,7 +84,7 @@ func NewFetcher(opts FetchOptions) *Fetcher {
 		if len(via) >= 3 {
 			return errors.New("too many redirects")
 		}
-		return CheckURI(req.URL.String())
+		return redirectAllowed(req.URL, via[0].URL)
 	}
 	return &Fetcher{opts: opts, client: c, sets: map[string]*cachedSet{}}
 }
@@ -115,11 +118,15 @@ func (f *Fetcher) Keys(ctx context.Context, uri string, refresh bool) ([]jose.JS
 		}
 		return nil, cs.err
 	}
-	if refresh {
-		cs.refreshed = now
-	}
-	cs.tried = now
 	keys, err := f.fetch(ctx, uri)
+	// The MinRefresh windows run from the end of the fetch: callers that
+	// queued behind a slow one take its outcome instead of each fetching
+	// again when the timeout is longer than MinRefresh.
+	done := f.opts.Now()
+	if refresh {
+		cs.refreshed = done
+	}
+	cs.tried = done
 	cs.err = err
 	if err == nil {
 		cs.keys, cs.fetched = keys, now
@@ -182,4 +189,33 @@ func (f *Fetcher) getJSON(ctx context.Context, uri, what, altType string) ([]byt
 		return nil, fmt.Errorf("%s answered more than %d KiB", what, MaxKeySetBytes>>10)
 	}
 	return body, nil
+}
+
+// redirectAllowed reports whether a fetch of from may follow a redirect
+// to to. The admin vetted from, not to, and the fetch's outcome (status,
+// timeout, refused connection) reaches whoever sent the assertion: so a
+// redirect stays on from's host, or goes to https on a host that is not
+// this machine or an internal address literal. Otherwise a key host could
+// make Tollgate probe its own loopback or the network behind it.
+func redirectAllowed(to, from *url.URL) error {
+	if err := CheckURI(to.String()); err != nil {
+		return err
+	}
+	if to.Host == from.Host && (to.Scheme == from.Scheme || to.Scheme == "https") {
+		return nil
+	}
+	if to.Scheme != "https" || internalHost(to.Hostname()) {
+		return errors.New("a redirect may lead only to https on a public host")
+	}
+	return nil
+}
+
+// internalHost reports whether h names this machine or is an IP literal
+// of a loopback, private, link-local or unspecified address.
+func internalHost(h string) bool {
+	if h == "localhost" || strings.HasSuffix(h, ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && (ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() || ip.IsUnspecified())
 }

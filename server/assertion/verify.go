@@ -161,13 +161,8 @@ func parse(raw string) (*jwt.JSONWebToken, header, error) {
 	if len(parts) != 3 {
 		return nil, header{}, fail("must be a signed JWT (JWS compact serialization, three parts)")
 	}
-	hb, err := base64.RawURLEncoding.DecodeString(parts[0])
-	var h struct {
-		Alg  string          `json:"alg"`
-		Kid  string          `json:"kid"`
-		Crit json.RawMessage `json:"crit"`
-	}
-	if err != nil || json.Unmarshal(hb, &h) != nil {
+	h, err := readHeader(parts[0])
+	if err != nil {
 		return nil, header{}, fail("the JOSE header is not base64url JSON")
 	}
 	switch {
@@ -185,6 +180,37 @@ func parse(raw string) (*jwt.JSONWebToken, header, error) {
 		return nil, header{}, fail("not a valid JWS")
 	}
 	return tok, header{alg: h.Alg, kid: h.Kid}, nil
+}
+
+// rawHeader is the part of the JOSE header parse reads.
+type rawHeader struct {
+	Alg, Kid string
+	Crit     json.RawMessage
+}
+
+// readHeader decodes a JOSE header. Parameter names are case-sensitive
+// (RFC 7515 §4), as go-jose reads them, so it goes through a map: a struct
+// would let encoding/json take "KID" for "kid" and pick a key the header
+// does not name.
+func readHeader(b64 string) (rawHeader, error) {
+	var h rawHeader
+	hb, err := base64.RawURLEncoding.DecodeString(b64)
+	if err != nil {
+		return h, err
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(hb, &m); err != nil {
+		return h, err
+	}
+	for name, dst := range map[string]*string{"alg": &h.Alg, "kid": &h.Kid} {
+		if v, ok := m[name]; ok {
+			if err := json.Unmarshal(v, dst); err != nil {
+				return h, err
+			}
+		}
+	}
+	h.Crit = m["crit"]
+	return h, nil
 }
 
 // keys returns the client's keys that could have signed an assertion

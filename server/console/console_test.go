@@ -198,8 +198,8 @@ func TestSignOut(t *testing.T) {
 	csrf := b.csrf
 	cookies := b.c.Jar.Cookies(mustURL(t, n.srv.URL+"/console/"))
 	p := b.post("/console/sign-out", nil)
-	if p.status != http.StatusOK || !strings.Contains(p.body, "Sign in") {
-		t.Fatalf("sign out: %d", p.status)
+	if p.status != http.StatusSeeOther || p.header.Get("Location") != "/console/sign-in" {
+		t.Fatalf("sign out: %d to %q, want 303 to the sign-in page", p.status, p.header.Get("Location"))
 	}
 	replay := n.browser()
 	replay.c.Jar.SetCookies(mustURL(t, n.srv.URL+"/console/"), cookies)

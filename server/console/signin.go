@@ -135,7 +135,9 @@ func (h *handlers) verify(c *gin.Context, username, password string) (*store.Use
 func (h *handlers) signOut(c *gin.Context) {
 	h.sessions.end(c.GetString(cookieValKey))
 	h.setCookie(c, sessionCookie, "", -1)
-	h.renderSignIn(c, http.StatusOK, signInData{Error: ""})
+	// Post/Redirect/Get: reloading the page that follows must not post the
+	// sign-out again, and the address bar shows the sign-in page.
+	c.Redirect(http.StatusSeeOther, Prefix+"/sign-in")
 }
 
 // requireSession admits requests with a live session of a user who is

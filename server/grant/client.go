@@ -137,7 +137,14 @@ func (e *Engine) clientInfo(r *http.Request) (string, string, error) {
 			return "", "", oerrors.ErrInvalidClient
 		}
 	}
-	st.client = c
+	// Before a password is checked or a refresh token rotated: a request
+	// for an audience it may not have costs nothing.
+	aud, err := e.clientAudience(c.Audience, st.req.Form.Get("audience"))
+	if err != nil {
+		st.err = err
+		return "", "", oerrors.ErrInvalidRequest
+	}
+	st.client, st.aud = c, aud
 	return c.ID, st.req.ClientSecret, nil
 }
 

@@ -57,6 +57,10 @@ type Options struct {
 	KeyChanges KeyChanges
 	Hasher     *secret.Hasher
 	Keys       Signer
+	// Encrypter, when set, encrypts the tokens of the audiences it says
+	// are encrypted, and only those carry their subject's private claims;
+	// without it every token is a plain JWS.
+	Encrypter Encrypter
 	// Issuer is the "iss" of every token.
 	Issuer string
 	// Audience is used when a client has none of its own.

@@ -62,18 +62,15 @@ func (e *Engine) Exchange(ctx context.Context, req *Request) (*Token, error) {
 	if scopes, err = grantable(scopes, o.allows, whyKeyOwner); err != nil {
 		return nil, err
 	}
-	aud := o.audience
-	if a := form.Get("audience"); a != "" {
-		if !slices.Contains(o.audience, a) && !slices.Contains(e.opts.Audience, a) {
-			return nil, oauth.New(oauth.InvalidTarget, "this API key may not get tokens for that audience")
-		}
-		aud = []string{a}
+	aud, err := e.keyAudience(o.audience, form.Get("audience"))
+	if err != nil {
+		return nil, err
 	}
 	c := &accesstoken.Claims{
 		Subject: k.OwnerID, Audience: aud, ClientID: o.clientID, Scope: scopes, Roles: o.roles,
-		APIKeyID: k.ID, Extra: o.claims, KeyThumbprint: req.KeyThumbprint,
+		APIKeyID: k.ID, KeyThumbprint: req.KeyThumbprint,
 	}
-	tok, err := e.issue(c, now, o.ttl)
+	tok, err := e.issue(c, o.claims, now, o.ttl)
 	if err != nil {
 		return nil, err
 	}
@@ -121,6 +118,22 @@ func (e *Engine) lookupKey(ctx context.Context, hash []byte, now time.Time) (*st
 	return k, o, nil
 }
 
+// keyAudience resolves the aud of an API key's token: its owner's
+// audiences (the server's when it has none), or the one the audience
+// parameter names among them or the server's (RFC 8693 §2.1).
+func (e *Engine) keyAudience(own []string, requested string) ([]string, error) {
+	if requested == "" {
+		if len(own) == 0 {
+			own = e.opts.Audience
+		}
+		return own, e.soleEncrypted(own)
+	}
+	if !slices.Contains(own, requested) && !slices.Contains(e.opts.Audience, requested) {
+		return nil, oauth.New(oauth.InvalidTarget, "this API key may not get tokens for that audience")
+	}
+	return []string{requested}, nil
+}
+
 // exchangeRequest checks the RFC 8693 §2.1 parameters and returns the key.
 func exchangeRequest(form url.Values) (string, error) {
 	key := form.Get("subject_token")
@@ -148,8 +161,9 @@ type keyOwner struct {
 	// user marks a user's key; scopes are an owning client's current ones.
 	user   bool
 	scopes []string
-	// claims are a subject key's extra claims (a JSON object) or nil.
-	claims []byte
+	// claims are the extra claims of the token's subject: a subject key's
+	// own (public only), else the owning client's or user's.
+	claims subjectClaims
 	// dpopBound: the owning client requires DPoP proofs (RFC 9449 §5.2).
 	dpopBound bool
 }
@@ -176,7 +190,8 @@ func (e *Engine) owner(ctx context.Context, k *store.APIKey) (keyOwner, error) {
 		if err != nil {
 			return keyOwner{}, err
 		}
-		return keyOwner{clientID: c.ID, audience: c.Audience, roles: c.Roles, ttl: e.accessTTL(c), scopes: c.Scopes, dpopBound: c.DPoPBound}, nil
+		return keyOwner{clientID: c.ID, audience: c.Audience, roles: c.Roles, ttl: e.accessTTL(c), scopes: c.Scopes, dpopBound: c.DPoPBound,
+			claims: subjectClaims{public: c.Claims, private: c.PrivateClaims}}, nil
 	case store.OwnerSubject:
 		return e.subjectOwner(ctx, k)
 	case store.OwnerUser:
@@ -188,7 +203,8 @@ func (e *Engine) owner(ctx context.Context, k *store.APIKey) (keyOwner, error) {
 			return keyOwner{}, err
 		}
 		// A user's key acts as its own client: client_id is the key's ID.
-		return keyOwner{clientID: k.ID, roles: u.Roles, ttl: e.opts.AccessTTL, user: true}, nil
+		return keyOwner{clientID: k.ID, roles: u.Roles, ttl: e.opts.AccessTTL, user: true,
+			claims: subjectClaims{public: u.Claims, private: u.PrivateClaims}}, nil
 	}
 	return keyOwner{}, errBadAPIKey
 }
@@ -217,5 +233,5 @@ func (e *Engine) subjectOwner(ctx context.Context, k *store.APIKey) (keyOwner, e
 			scopes = append(scopes, s)
 		}
 	}
-	return keyOwner{clientID: c.ID, audience: c.Audience, roles: roles, ttl: e.accessTTL(c), scopes: scopes, claims: k.Claims, dpopBound: c.DPoPBound}, nil
+	return keyOwner{clientID: c.ID, audience: c.Audience, roles: roles, ttl: e.accessTTL(c), scopes: scopes, claims: subjectClaims{public: k.Claims}, dpopBound: c.DPoPBound}, nil
 }

@@ -23,11 +23,13 @@ func (g generator) Token(ctx context.Context, data *oauth2.GenerateBasic, genRef
 	e := g.e
 	ti := data.TokenInfo
 	subject, roles := st.client.ID, st.client.Roles
+	sc := subjectClaims{public: st.client.Claims, private: st.client.PrivateClaims}
 	if st.user != nil {
 		subject, roles = st.user.ID, st.user.Roles
+		sc = subjectClaims{public: st.user.Claims, private: st.user.PrivateClaims}
 	}
 	now := e.opts.Now()
-	access, err := e.sign(st, subject, roles, st.scopes, now, ti.GetAccessExpiresIn())
+	access, err := e.sign(st, subject, roles, sc, st.scopes, now, ti.GetAccessExpiresIn())
 	if err != nil {
 		return "", "", err
 	}
@@ -51,14 +53,14 @@ func (g generator) Token(ctx context.Context, data *oauth2.GenerateBasic, genRef
 	return access, refresh, nil
 }
 
-// sign builds and signs the RFC 9068 claims of one access token for the
-// request's client.
-func (e *Engine) sign(st *issuance, subject string, roles, scopes []string, now time.Time, ttl time.Duration) (string, error) {
+// sign builds and signs (and, for an encrypted audience, encrypts) the
+// RFC 9068 claims of one access token for the request's client.
+func (e *Engine) sign(st *issuance, subject string, roles []string, sc subjectClaims, scopes []string, now time.Time, ttl time.Duration) (string, error) {
 	c := &accesstoken.Claims{
-		Subject: subject, Audience: st.client.Audience, ClientID: st.client.ID,
+		Subject: subject, Audience: st.aud, ClientID: st.client.ID,
 		Scope: scopes, Roles: roles, KeyThumbprint: st.req.KeyThumbprint,
 	}
-	tok, err := e.issue(c, now, ttl)
+	tok, err := e.issue(c, sc, now, ttl)
 	if err != nil {
 		return "", err
 	}
@@ -67,8 +69,11 @@ func (e *Engine) sign(st *issuance, subject string, roles, scopes []string, now 
 }
 
 // issue completes c (issuer, times, jti; the server's audience when c has
-// none) and signs it.
-func (e *Engine) issue(c *accesstoken.Claims, now time.Time, ttl time.Duration) (string, error) {
+// none), adds the subject's claims and signs it. A token whose audience is
+// encrypted also gets the private claims and is returned as a nested JWT
+// (RFC 7519 §5.2): the JWS encrypted to that audience. A private claim
+// never reaches a plain JWS.
+func (e *Engine) issue(c *accesstoken.Claims, sc subjectClaims, now time.Time, ttl time.Duration) (string, error) {
 	key, err := e.opts.Keys.Signer()
 	if err != nil {
 		return "", err
@@ -77,7 +82,24 @@ func (e *Engine) issue(c *accesstoken.Claims, now time.Time, ttl time.Duration) 
 		c.Audience = e.opts.Audience
 	}
 	c.Issuer, c.IssuedAt, c.ExpiresAt, c.ID = e.opts.Issuer, now, now.Add(ttl), accesstoken.NewJTI()
-	return accesstoken.Sign(key, c)
+	aud := e.encryptedTo(c.Audience)
+	if aud == "" {
+		c.Extra = sc.public
+		return accesstoken.Sign(key, c)
+	}
+	c.Extra = mergeClaims(sc.public, sc.private)
+	jws, err := accesstoken.Sign(key, c)
+	c.Extra = sc.public // only what a plain token of the subject shows stays around
+	if err != nil {
+		return "", err
+	}
+	jwe, err := e.opts.Encrypter.Encrypt(aud, jws)
+	if err != nil && !e.opts.Encrypter.Encrypted(aud) {
+		// Encryption was turned off since: the token is an ordinary
+		// one, without the private claims.
+		return accesstoken.Sign(key, c)
+	}
+	return jwe, err
 }
 
 func (e *Engine) accessTTL(c *store.Client) time.Duration {

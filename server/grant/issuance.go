@@ -14,6 +14,8 @@ type issuance struct {
 	client *store.Client
 	user   *store.User
 	scopes []string
+	// aud is the token's audience, resolved when the client authenticated.
+	aud []string
 	// err is the precise error a hook hit; the engine only sees a flattened
 	// value of its own.
 	err error

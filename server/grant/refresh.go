@@ -75,6 +75,7 @@ func (e *Engine) rotate(ctx context.Context, st *issuance, tgr *oauth2.TokenGene
 		return nil, e.reused(ctx, st.client, family, old.RotatedAt, now)
 	}
 	subject, roles := st.client.ID, st.client.Roles
+	sc := subjectClaims{public: st.client.Claims, private: st.client.PrivateClaims}
 	if old.UserID != "" {
 		u, err := e.opts.Users.GetUser(ctx, old.UserID)
 		if errors.Is(err, store.ErrNotFound) || (err == nil && (u.Disabled || !old.FamilyIssuedAt.After(u.TokensRevokedAt))) {
@@ -84,6 +85,7 @@ func (e *Engine) rotate(ctx context.Context, st *issuance, tgr *oauth2.TokenGene
 			return nil, err
 		}
 		subject, roles = u.ID, u.Roles
+		sc = subjectClaims{public: u.Claims, private: u.PrivateClaims}
 	}
 	scopes, err := narrowScope(tgr.Scope, old.Scopes, "was not granted originally; a refresh may only narrow the scope")
 	if err != nil {
@@ -99,7 +101,7 @@ func (e *Engine) rotate(ctx context.Context, st *issuance, tgr *oauth2.TokenGene
 		return nil, err
 	}
 	ttl := e.accessTTL(st.client)
-	access, err := e.sign(st, subject, roles, scopes, now, ttl)
+	access, err := e.sign(st, subject, roles, sc, scopes, now, ttl)
 	if err != nil {
 		return nil, err
 	}

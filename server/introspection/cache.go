@@ -59,9 +59,10 @@ func (c *cache) get(k [32]byte, now time.Time) (*accesstoken.Claims, bool) {
 	return e.claims, true
 }
 
-// put caches the claims of tok, which accesstoken.Verify has accepted.
-func (c *cache) put(k [32]byte, tok string, cl *accesstoken.Claims) {
-	e := cached{claims: cl, kid: kidOf(tok)}
+// put caches the claims of a token, the JWS jws (the inner one of an
+// encrypted token), which accesstoken.Verify has accepted.
+func (c *cache) put(k [32]byte, jws string, cl *accesstoken.Claims) {
+	e := cached{claims: cl, kid: kidOf(jws)}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	// Map iteration starts at a random place, so this evicts at random.

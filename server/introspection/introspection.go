@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -45,6 +46,18 @@ type Options struct {
 	// Clients, when set, makes a token whose client no longer exists
 	// inactive (see liveClients).
 	Clients ClientLookup
+	// Decrypter, when set, opens encrypted access tokens (nested JWTs);
+	// without it a JWE is inactive.
+	Decrypter Decrypter
+}
+
+// Decrypter opens the JWE of an encrypted access token; *encryption.Ring
+// implements it.
+type Decrypter interface {
+	// Decrypt returns the inner JWS and the audience whose key opened
+	// it. Any error means the token is not one Tollgate encrypted (or no
+	// longer can open): the token is inactive.
+	Decrypt(ctx context.Context, jwe string) (jws, aud string, err error)
 }
 
 // Result is an RFC 7662 §2.2 response. An inactive token is exactly
@@ -116,29 +129,44 @@ func (i *Introspector) Introspect(ctx context.Context, tok, hint string) (*Resul
 			return r, err
 		}
 	}
-	r, err := i.access(tok)
+	r, err := i.access(ctx, tok)
 	if err != nil {
 		return nil, err
 	}
 	return i.clients.check(ctx, r, i.o.Now())
 }
 
+// maxJWELen bounds the encrypted tokens read: a JWE of the longest JWS
+// (base64url of it, plus the header with its ephemeral key, the wrapped
+// key, IV and tag).
+const maxJWELen = accesstoken.MaxTokenLen*4/3 + 2048
+
 // access checks a JWT access token: the signature once (then cached until
-// exp), the revocation set every time.
-func (i *Introspector) access(tok string) (*Result, error) {
-	if len(tok) > accesstoken.MaxTokenLen || strings.Count(tok, ".") != 2 {
+// exp), the revocation set every time. An encrypted token (a JWE, RFC 7516
+// §7.1) is decrypted first, once too; its inner JWS must name the
+// audience it was encrypted to.
+func (i *Introspector) access(ctx context.Context, tok string) (*Result, error) {
+	dots := strings.Count(tok, ".")
+	if (dots != 2 || len(tok) > accesstoken.MaxTokenLen) && (dots != 4 || len(tok) > maxJWELen || i.o.Decrypter == nil) {
 		return inactive, nil
 	}
 	now := i.o.Now()
 	key := sha256.Sum256([]byte(tok))
 	c, ok := i.cache.get(key, now)
 	if !ok {
+		jws, aud := tok, ""
+		if dots == 4 {
+			var err error
+			if jws, aud, err = i.o.Decrypter.Decrypt(ctx, tok); err != nil {
+				return inactive, nil
+			}
+		}
 		var err error
-		c, err = accesstoken.Verify(tok, i.o.Keys, accesstoken.VerifyOptions{Issuer: i.o.Issuer, Now: now, Leeway: i.o.Leeway})
-		if err != nil {
+		c, err = accesstoken.Verify(jws, i.o.Keys, accesstoken.VerifyOptions{Issuer: i.o.Issuer, Now: now, Leeway: i.o.Leeway})
+		if err != nil || (aud != "" && !slices.Contains(c.Audience, aud)) {
 			return inactive, nil
 		}
-		i.cache.put(key, tok, c)
+		i.cache.put(key, jws, c)
 	}
 	// The cache never outlives exp, and is never a reason to skip this.
 	if !now.Before(c.ExpiresAt.Add(i.o.Leeway)) {

@@ -67,6 +67,7 @@ type fixture struct {
 	clk     *clock
 	km      *keys.Manager
 	clients *countingClients
+	set     *revocation.Set
 	in      *introspection.Introspector
 }
 
@@ -94,7 +95,7 @@ func newFixture(t *testing.T, st *sqlstore.Store, retain time.Duration) *fixture
 	}
 	clients := &countingClients{ClientStore: st}
 	in := introspection.New(introspection.Options{Keys: km, Revocations: set, Refresh: st, Clients: clients, Issuer: testIssuer, Now: clk.Now})
-	return &fixture{st: st, clk: clk, km: km, clients: clients, in: in}
+	return &fixture{st: st, clk: clk, km: km, clients: clients, set: set, in: in}
 }
 
 // mint signs a token for clientID with the key signing now.

@@ -1,7 +1,6 @@
 package registry
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -44,38 +43,10 @@ func checkSubject(v *ValidationError, id string) {
 	}
 }
 
-// checkClaims validates a key's extra claims and returns them compacted:
-// a JSON object of at most maxClaims members and maxClaimsLen bytes whose
-// names are not registered claims. Null or absent means none.
+// checkClaims validates a key's extra claims (field "claims") and returns
+// them compacted, as checkClaimsField.
 func checkClaims(v *ValidationError, raw json.RawMessage) []byte {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || string(raw) == "null" {
-		return nil
-	}
-	var members map[string]json.RawMessage
-	if raw[0] != '{' || json.Unmarshal(raw, &members) != nil {
-		v.add("claims", "must be a JSON object, e.g. {\"tenant\": \"acme\"}")
-		return nil
-	}
-	// Re-encoding drops duplicate names (the last one wins, as in
-	// encoding/json) and sorts them, so a token never carries two values.
-	out, err := json.Marshal(members)
-	if err != nil || len(out) > maxClaimsLen || len(members) > maxClaims {
-		v.add("claims", "must be at most %d bytes of JSON with at most %d members", maxClaimsLen, maxClaims)
-		return nil
-	}
-	for name := range members {
-		switch {
-		case name == "" || len(name) > maxClaimName || printable(name) != name:
-			v.add("claims", "claim names must be 1 to %d printable ASCII characters", maxClaimName)
-		case slices.Contains(registeredClaims, name):
-			v.add("claims", "%q is a registered claim name that Tollgate sets itself; choose another", name)
-		}
-	}
-	if len(v.Fields) > 0 {
-		return nil
-	}
-	return out
+	return checkClaimsField(v, "claims", raw)
 }
 
 // appClient loads the application client that issues a subject's key.

@@ -2,7 +2,9 @@ package registry
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/tollgate/tollgate/server/assertion"
@@ -52,6 +54,12 @@ type ClientSpec struct {
 	FederatedIssuer  string
 	FederatedSubject string
 	FederatedClaims  map[string]string
+	// Claims and PrivateClaims are JSON objects of extra claims of the
+	// client's tokens (null or absent: none); PrivateClaims go only into
+	// tokens for an encrypted audience. Their names differ from each
+	// other and from the claims Tollgate sets.
+	Claims        json.RawMessage
+	PrivateClaims json.RawMessage
 }
 
 // CreateClient validates spec, generates the client's ID and secret, and
@@ -63,7 +71,8 @@ func (r *Registry) CreateClient(ctx context.Context, spec ClientSpec) (*store.Cl
 	if len(spec.GrantTypes) == 0 {
 		spec.GrantTypes = []string{grant.ClientCredentials}
 	}
-	if err := validateClient(spec); err != nil {
+	claims, private, err := validateClient(spec)
+	if err != nil {
 		return nil, "", err
 	}
 	if err := r.checkBinding(ctx, spec); err != nil {
@@ -97,6 +106,8 @@ func (r *Registry) CreateClient(ctx context.Context, spec ClientSpec) (*store.Cl
 		FederatedIssuer:  spec.FederatedIssuer,
 		FederatedSubject: spec.FederatedSubject,
 		FederatedClaims:  spec.FederatedClaims,
+		Claims:           claims,
+		PrivateClaims:    private,
 		CreatedAt:        now,
 		UpdatedAt:        now,
 	}
@@ -109,7 +120,8 @@ func (r *Registry) CreateClient(ctx context.Context, spec ClientSpec) (*store.Cl
 	return c, sec, r.record(ctx, "client.create", target(store.SubjectClient, c.ID), nil, ViewClient(c))
 }
 
-func validateClient(s ClientSpec) error {
+// validateClient checks s and returns its claims compacted.
+func validateClient(s ClientSpec) (claims, private []byte, err error) {
 	var v ValidationError
 	if s.Name == "" || len(s.Name) > maxNameLen {
 		v.add("client_name", "must be 1 to %d characters", maxNameLen)
@@ -137,7 +149,8 @@ func validateClient(s ClientSpec) error {
 		v.add("rate_limit", "must be between 0 (the server's limit) and %d requests per second", maxRateLimit)
 	}
 	checkAuthMethod(&v, s)
-	return v.err()
+	claims, private = checkSubjectClaims(&v, s.Claims, s.PrivateClaims)
+	return claims, private, v.err()
 }
 
 // checkAuthMethod checks the method and the keys that go with it (RFC 7591
@@ -147,6 +160,11 @@ func checkAuthMethod(v *ValidationError, s ClientSpec) {
 	case "", store.AuthClientSecretBasic, store.AuthClientSecretPost:
 		if len(s.JWKS) > 0 || s.JWKSURI != "" {
 			v.add("token_endpoint_auth_method", "jwks and jwks_uri are only for private_key_jwt clients; set token_endpoint_auth_method to private_key_jwt")
+		}
+		// A binding on a secret client would be stored and never used:
+		// refuse it rather than let the admin believe it is in force.
+		if s.FederatedIssuer != "" || s.FederatedSubject != "" || len(s.FederatedClaims) > 0 {
+			v.add("federated_issuer", "a federation binding is only for private_key_jwt clients; set token_endpoint_auth_method to private_key_jwt")
 		}
 		return
 	case store.AuthPrivateKeyJWT:
@@ -187,6 +205,10 @@ const maxClaimConditions = 16
 func checkBindingFields(v *ValidationError, s ClientSpec) {
 	if s.FederatedSubject == "" || len(s.FederatedSubject) > 2*maxValueLen || printable(s.FederatedSubject) != s.FederatedSubject {
 		v.add("federated_subject", "must be the sub of the workload's tokens, exact or with * for any run of characters (e.g. system:serviceaccount:payments:worker), at most %d printable characters", 2*maxValueLen)
+	} else if strings.HasPrefix(s.FederatedSubject, "*") {
+		// Every workload of the platform can get a token with Tollgate's
+		// audience; a pattern without a literal start binds all of them.
+		v.add("federated_subject", "must start with a literal part (e.g. system:serviceaccount:payments:* or repo:acme/deploy:*): a leading * would accept every workload of the issuer")
 	}
 	if len(s.FederatedClaims) > maxClaimConditions {
 		v.add("federated_claims", "at most %d conditions", maxClaimConditions)
@@ -194,6 +216,11 @@ func checkBindingFields(v *ValidationError, s ClientSpec) {
 	for k, val := range s.FederatedClaims {
 		if k == "" || len(k) > maxValueLen || printable(k) != k || len(val) > maxValueLen || printable(val) != val {
 			v.add("federated_claims", "names and values must be printable, at most %d characters", maxValueLen)
+			return
+		}
+		if val == "" {
+			// Often an unset shell variable (--federated-claim ref=$REF).
+			v.add("federated_claims", "claim %q has an empty value: give the value the workload's tokens must carry", k)
 			return
 		}
 	}

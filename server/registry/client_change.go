@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/tollgate/tollgate/server/secret"
@@ -38,6 +39,10 @@ type ClientPatch struct {
 	FederatedIssuer  *string
 	FederatedSubject *string
 	FederatedClaims  *map[string]string
+	// Claims and PrivateClaims replace the client's extra claims: a JSON
+	// object, or null to remove them; nil keeps them.
+	Claims        json.RawMessage
+	PrivateClaims json.RawMessage
 }
 
 // Bounds of a secret rotation's overlap.
@@ -63,6 +68,7 @@ func (r *Registry) UpdateClient(ctx context.Context, id string, p ClientPatch) (
 		Audience: c.Audience, Roles: c.Roles, AccessTokenTTL: c.AccessTokenTTL, RefreshTokenTTL: c.RefreshTokenTTL,
 		RateLimit: c.RateLimit, AuthMethod: c.AuthMethod, JWKS: c.JWKS, JWKSURI: c.JWKSURI,
 		FederatedIssuer: c.FederatedIssuer, FederatedSubject: c.FederatedSubject, FederatedClaims: c.FederatedClaims,
+		Claims: patchClaims(c.Claims, p.Claims), PrivateClaims: patchClaims(c.PrivateClaims, p.PrivateClaims),
 	}
 	set(&spec.Name, p.Name)
 	set(&spec.GrantTypes, p.GrantTypes)
@@ -74,7 +80,8 @@ func (r *Registry) UpdateClient(ctx context.Context, id string, p ClientPatch) (
 	set(&spec.RefreshTokenTTL, p.RefreshTokenTTL)
 	set(&spec.RateLimit, p.RateLimit)
 	patchKeys(&spec, p)
-	if err := validateClient(spec); err != nil {
+	claims, private, err := validateClient(spec)
+	if err != nil {
 		return nil, err
 	}
 	if err := r.checkBinding(ctx, spec); err != nil {
@@ -88,6 +95,7 @@ func (r *Registry) UpdateClient(ctx context.Context, id string, p ClientPatch) (
 	}
 	c.AuthMethod, c.JWKS, c.JWKSURI = spec.AuthMethod, spec.JWKS, spec.JWKSURI
 	c.FederatedIssuer, c.FederatedSubject, c.FederatedClaims = spec.FederatedIssuer, spec.FederatedSubject, spec.FederatedClaims
+	c.Claims, c.PrivateClaims = claims, private
 	disabling := p.Disabled != nil && *p.Disabled && !c.Disabled
 	set(&c.Disabled, p.Disabled)
 	set(&c.DPoPBound, p.DPoPBound)

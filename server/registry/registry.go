@@ -67,6 +67,7 @@ type Registry struct {
 	apiKeys     store.APIKeyStore
 	lifetimes   store.LifetimeStore
 	issuers     store.IssuerStore
+	audiences   Audiences
 	hasher      *secret.Hasher
 	accessTTL   time.Duration
 	skew        time.Duration
@@ -92,7 +93,10 @@ type Options struct {
 	// Issuers holds the trusted issuers of workload identity federation
 	// (optional: without it they cannot be managed, nor clients bound).
 	Issuers store.IssuerStore
-	Hasher  *secret.Hasher
+	// Audiences manages the audiences that receive encrypted tokens and
+	// their keys (optional: without it they cannot be managed).
+	Audiences Audiences
+	Hasher    *secret.Hasher
 	// AccessTTL is the server's default access-token lifetime and
 	// ClockSkew its leeway: the least a subject revocation is remembered
 	// (the marks in Lifetimes may demand longer).
@@ -114,7 +118,7 @@ func New(o Options) *Registry {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Registry{
-		clients: o.Clients, users: o.Users, revocations: o.Revocations, audit: o.Audit, apiKeys: o.APIKeys, lifetimes: o.Lifetimes, issuers: o.Issuers, hasher: o.Hasher,
+		clients: o.Clients, users: o.Users, revocations: o.Revocations, audit: o.Audit, apiKeys: o.APIKeys, lifetimes: o.Lifetimes, issuers: o.Issuers, audiences: o.Audiences, hasher: o.Hasher,
 		accessTTL: o.AccessTTL, skew: o.ClockSkew, maxKeys: o.MaxKeysPerOwner, now: o.Now, log: o.Logger,
 	}
 }

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"encoding/json"
 
 	"github.com/tollgate/tollgate/server/secret"
 	"github.com/tollgate/tollgate/store"
@@ -19,6 +20,10 @@ type UserSpec struct {
 	Username string
 	Password string
 	Roles    []string
+	// Claims and PrivateClaims are as on ClientSpec: extra claims of the
+	// user's tokens, the private ones only for encrypted audiences.
+	Claims        json.RawMessage
+	PrivateClaims json.RawMessage
 }
 
 // CreateUser validates spec, hashes the password with argon2id and stores
@@ -34,6 +39,7 @@ func (r *Registry) CreateUser(ctx context.Context, spec UserSpec) (*store.User, 
 		v.add("password", "must be %d to %d bytes long", minPasswordLen, maxPasswordLen)
 	}
 	checkValues(&v, "roles", spec.Roles)
+	claims, private := checkSubjectClaims(&v, spec.Claims, spec.PrivateClaims)
 	if err := v.err(); err != nil {
 		return nil, err
 	}
@@ -43,12 +49,14 @@ func (r *Registry) CreateUser(ctx context.Context, spec UserSpec) (*store.User, 
 	}
 	now := r.now().UTC()
 	u := &store.User{
-		ID:           secret.NewID(secret.UserIDPrefix),
-		Username:     spec.Username,
-		PasswordHash: hash,
-		Roles:        spec.Roles,
-		CreatedAt:    now,
-		UpdatedAt:    now,
+		ID:            secret.NewID(secret.UserIDPrefix),
+		Username:      spec.Username,
+		PasswordHash:  hash,
+		Roles:         spec.Roles,
+		Claims:        claims,
+		PrivateClaims: private,
+		CreatedAt:     now,
+		UpdatedAt:     now,
 	}
 	if err := r.users.CreateUser(ctx, u); err != nil {
 		return nil, conflict(err, "username", "username "+spec.Username)

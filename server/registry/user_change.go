@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/tollgate/tollgate/server/secret"
@@ -12,6 +13,10 @@ import (
 type UserPatch struct {
 	Roles    *[]string
 	Disabled *bool
+	// Claims and PrivateClaims replace the user's extra claims: a JSON
+	// object, or null to remove them; nil keeps them.
+	Claims        json.RawMessage
+	PrivateClaims json.RawMessage
 }
 
 // UpdateUser applies p. Disabling a user also revokes every token issued to
@@ -24,14 +29,18 @@ func (r *Registry) UpdateUser(ctx context.Context, id string, p UserPatch) (*sto
 		return nil, err
 	}
 	before := ViewUser(u)
+	var v ValidationError
 	if p.Roles != nil {
-		var v ValidationError
 		checkValues(&v, "roles", *p.Roles)
-		if err := v.err(); err != nil {
-			return nil, err
-		}
+	}
+	claims, private := checkSubjectClaims(&v, patchClaims(u.Claims, p.Claims), patchClaims(u.PrivateClaims, p.PrivateClaims))
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	if p.Roles != nil {
 		u.Roles = *p.Roles
 	}
+	u.Claims, u.PrivateClaims = claims, private
 	disabling := p.Disabled != nil && *p.Disabled && !u.Disabled
 	set(&u.Disabled, p.Disabled)
 	now := r.now().UTC()

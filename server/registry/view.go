@@ -28,10 +28,14 @@ type ClientView struct {
 	FederatedIssuer  string            `json:"federated_issuer,omitempty"`
 	FederatedSubject string            `json:"federated_subject,omitempty"`
 	FederatedClaims  map[string]string `json:"federated_claims,omitempty"`
-	Audience         []string          `json:"audience"`
-	Roles            []string          `json:"roles"`
-	AccessTokenTTL   int64             `json:"access_token_ttl"`
-	RefreshTokenTTL  int64             `json:"refresh_token_ttl"`
+	// Claims go into every token of the client, PrivateClaims only into
+	// those for an encrypted audience (JSON objects; absent when none).
+	Claims          json.RawMessage `json:"claims,omitempty"`
+	PrivateClaims   json.RawMessage `json:"private_claims,omitempty"`
+	Audience        []string        `json:"audience"`
+	Roles           []string        `json:"roles"`
+	AccessTokenTTL  int64           `json:"access_token_ttl"`
+	RefreshTokenTTL int64           `json:"refresh_token_ttl"`
 	// RateLimit is requests per second; 0 means the server's limit.
 	RateLimit int `json:"rate_limit"`
 	// Disabled clients get invalid_client everywhere until enabled.
@@ -58,6 +62,8 @@ func ViewClient(c *store.Client) ClientView {
 		FederatedIssuer:         c.FederatedIssuer,
 		FederatedSubject:        c.FederatedSubject,
 		FederatedClaims:         c.FederatedClaims,
+		Claims:                  compactJSON(c.Claims),
+		PrivateClaims:           compactJSON(c.PrivateClaims),
 		Audience:                nonNil(c.Audience),
 		Roles:                   nonNil(c.Roles),
 		AccessTokenTTL:          int64(c.AccessTokenTTL / time.Second),
@@ -72,17 +78,23 @@ func ViewClient(c *store.Client) ClientView {
 
 // UserView is a user as shown to admins, without the password hash.
 type UserView struct {
-	ID        string    `json:"id"`
-	Username  string    `json:"username"`
-	Roles     []string  `json:"roles"`
-	Disabled  bool      `json:"disabled"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	ID       string   `json:"id"`
+	Username string   `json:"username"`
+	Roles    []string `json:"roles"`
+	Disabled bool     `json:"disabled"`
+	// Claims and PrivateClaims are as on ClientView.
+	Claims        json.RawMessage `json:"claims,omitempty"`
+	PrivateClaims json.RawMessage `json:"private_claims,omitempty"`
+	CreatedAt     time.Time       `json:"created_at"`
+	UpdatedAt     time.Time       `json:"updated_at"`
 }
 
 // ViewUser returns u as shown to admins.
 func ViewUser(u *store.User) UserView {
-	return UserView{ID: u.ID, Username: u.Username, Roles: nonNil(u.Roles), Disabled: u.Disabled, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
+	return UserView{
+		ID: u.ID, Username: u.Username, Roles: nonNil(u.Roles), Disabled: u.Disabled,
+		Claims: compactJSON(u.Claims), PrivateClaims: compactJSON(u.PrivateClaims), CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt,
+	}
 }
 
 // nonNil makes an empty list encode as [] rather than null.

@@ -19,14 +19,18 @@ func (s *Store) replayKey(id string) string {
 }
 
 // UseOnce records id until until and reports true the first time. SET NX
-// with PXAT decides atomically, so every node sharing this Redis sees one
-// winner, and Redis expires the record itself.
+// decides atomically, so every node sharing this Redis sees one winner,
+// and Redis expires the record itself. The expiry is relative (PX, from
+// this node's clock), not PXAT: an absolute time is read on Redis's clock,
+// and a Redis clock ahead of the node's would drop the record before the
+// assertion it guards expires, opening a replay window.
 func (s *Store) UseOnce(ctx context.Context, id string, until time.Time) (bool, error) {
-	if time.Until(until) < time.Millisecond {
+	ttl := time.Until(until)
+	if ttl < time.Millisecond {
 		// Already expired: nothing could replay it within its life.
 		return true, nil
 	}
-	err := s.client.SetArgs(ctx, s.replayKey(id), "1", redis.SetArgs{Mode: "NX", ExpireAt: until}).Err()
+	err := s.client.SetArgs(ctx, s.replayKey(id), "1", redis.SetArgs{Mode: "NX", TTL: ttl}).Err()
 	if nilReply(err) { // SET NX set nothing: the ID is taken
 		return false, nil
 	}

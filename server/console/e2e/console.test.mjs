@@ -234,6 +234,7 @@ try {
   const csrf = await page.locator('form[action="/console/sign-out"] input[name="csrf"]').inputValue();
   await page.getByRole("button", { name: "Sign out" }).click();
   await page.getByRole("button", { name: "Sign in" }).waitFor();
+  assert.equal(new URL(page.url()).pathname, "/console/sign-in", "sign-out lands on the sign-in page's address");
   assert.equal(await sessionCookie(context), undefined, "the session cookie is gone");
   await page.goto(base + "/console/clients");
   await page.getByRole("button", { name: "Sign in" }).waitFor();
