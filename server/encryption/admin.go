@@ -52,13 +52,22 @@ func (r *Ring) CreateAudience(ctx context.Context, a *store.Audience) error {
 	defer r.mu.Unlock()
 	now := r.opts.Now()
 	a.CreatedAt, a.UpdatedAt = now, now
-	if err := r.st.CreateAudience(ctx, a); err != nil {
+	// The audience is stored plain, then given its key, then marked
+	// encrypted: no node ever loads it encrypted without a key, which
+	// would fail its token requests until that node's next load.
+	encrypted := a.Encrypted
+	a.Encrypted = false
+	err := r.st.CreateAudience(ctx, a)
+	a.Encrypted = encrypted
+	if err != nil {
 		return fmt.Errorf("encryption: create audience: %w", err)
 	}
-	if a.Encrypted {
-		if _, err := r.create(ctx, a, now); err != nil {
-			// An encrypted audience without a key would fail every token
-			// request for it: undo.
+	if encrypted {
+		_, err = r.create(ctx, a, now)
+		if err == nil {
+			err = r.st.UpdateAudience(ctx, a)
+		}
+		if err != nil {
 			if derr := r.st.DeleteAudience(ctx, a.Name); derr != nil {
 				err = errors.Join(err, fmt.Errorf("encryption: undo audience: %w", derr))
 			}
@@ -81,23 +90,27 @@ func (r *Ring) UpdateAudience(ctx context.Context, a *store.Audience) error {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	now := r.opts.Now()
-	a.UpdatedAt = now
-	if err := r.st.UpdateAudience(ctx, a); err != nil {
-		return fmt.Errorf("encryption: update audience: %w", err)
-	}
 	if err := r.reload(ctx); err != nil {
 		return err
 	}
-	s := r.snap.Load()
-	open := s.open(a.Name, now)
+	s, now := r.snap.Load(), r.opts.Now()
+	open, cur := s.open(a.Name, now), s.current(a.Name, now)
+	if a.Encrypted && cur == nil {
+		// The key first, as in CreateAudience. ErrNotFound if there is no
+		// such audience.
+		if _, err := r.create(ctx, a, now); err != nil {
+			return err
+		}
+	}
+	a.UpdatedAt = now
+	if err := r.st.UpdateAudience(ctx, a); err != nil {
+		return errors.Join(fmt.Errorf("encryption: update audience: %w", err), r.reload(ctx))
+	}
 	var err error
-	switch cur := s.current(a.Name, now); {
+	switch {
 	case !a.Encrypted:
 		err = r.retire(ctx, open, now)
-	case cur == nil:
-		_, err = r.create(ctx, a, now)
-	case !slices.ContainsFunc(open, func(e *entry) bool { return e.alg == a.KeyAlgorithm }):
+	case cur != nil && !slices.ContainsFunc(open, func(e *entry) bool { return e.alg == a.KeyAlgorithm }):
 		_, err = r.rotate(ctx, a, now)
 	}
 	return errors.Join(err, r.reload(ctx))

@@ -79,6 +79,9 @@ func TestCreateAudience(t *testing.T) {
 	if want := []string{"https://api.example.com", "plain"}; !slices.Equal(names, want) {
 		t.Fatalf("Audiences = %v, want %v", names, want)
 	}
+	if n := st.keyless.Load(); n != 0 {
+		t.Fatalf("%d writes left an audience encrypted without a key", n)
+	}
 }
 
 func TestUpdateAudience(t *testing.T) {
@@ -136,8 +139,13 @@ func TestUpdateAudience(t *testing.T) {
 	if got := len(st.keyIDs()); got != 1 {
 		t.Fatalf("%d stored keys after retention, want the RSA key only", got)
 	}
-	if err := r.UpdateAudience(ctx, &store.Audience{Name: "nope"}); !errors.Is(err, store.ErrNotFound) {
-		t.Fatalf("UpdateAudience of an unknown audience = %v", err)
+	for _, enc := range []bool{false, true} {
+		if err := r.UpdateAudience(ctx, &store.Audience{Name: "nope", Encrypted: enc}); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("UpdateAudience of an unknown audience = %v", err)
+		}
+	}
+	if n := st.keyless.Load(); n != 0 {
+		t.Fatalf("%d writes left the audience encrypted without a key", n)
 	}
 }
 

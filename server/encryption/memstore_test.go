@@ -22,6 +22,22 @@ type memStore struct {
 	keys map[string]store.AudienceKey
 	// lists counts ListAudienceKeys calls, to see reloads.
 	lists atomic.Int64
+	// keyless counts writes that left an audience encrypted without an
+	// open key: a node loading then could not encrypt its tokens.
+	keyless atomic.Int64
+}
+
+// check counts a keyless encrypted audience. s.mu is held.
+func (s *memStore) check(a store.Audience) {
+	if !a.Encrypted {
+		return
+	}
+	for _, k := range s.keys {
+		if k.Audience == a.Name && k.RetiredAt.IsZero() {
+			return
+		}
+	}
+	s.keyless.Add(1)
 }
 
 var _ store.AudienceStore = (*memStore)(nil)
@@ -43,6 +59,7 @@ func (s *memStore) CreateAudience(_ context.Context, a *store.Audience) error {
 		return store.ErrConflict
 	}
 	s.auds[a.Name] = *a
+	s.check(*a)
 	return nil
 }
 
@@ -71,6 +88,7 @@ func (s *memStore) UpdateAudience(_ context.Context, a *store.Audience) error {
 	}
 	old.Encrypted, old.KeyAlgorithm, old.UpdatedAt = a.Encrypted, a.KeyAlgorithm, a.UpdatedAt
 	s.auds[a.Name] = old
+	s.check(old)
 	return nil
 }
 

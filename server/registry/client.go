@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/tollgate/tollgate/server/assertion"
@@ -160,6 +161,11 @@ func checkAuthMethod(v *ValidationError, s ClientSpec) {
 		if len(s.JWKS) > 0 || s.JWKSURI != "" {
 			v.add("token_endpoint_auth_method", "jwks and jwks_uri are only for private_key_jwt clients; set token_endpoint_auth_method to private_key_jwt")
 		}
+		// A binding on a secret client would be stored and never used:
+		// refuse it rather than let the admin believe it is in force.
+		if s.FederatedIssuer != "" || s.FederatedSubject != "" || len(s.FederatedClaims) > 0 {
+			v.add("federated_issuer", "a federation binding is only for private_key_jwt clients; set token_endpoint_auth_method to private_key_jwt")
+		}
 		return
 	case store.AuthPrivateKeyJWT:
 	default:
@@ -199,6 +205,10 @@ const maxClaimConditions = 16
 func checkBindingFields(v *ValidationError, s ClientSpec) {
 	if s.FederatedSubject == "" || len(s.FederatedSubject) > 2*maxValueLen || printable(s.FederatedSubject) != s.FederatedSubject {
 		v.add("federated_subject", "must be the sub of the workload's tokens, exact or with * for any run of characters (e.g. system:serviceaccount:payments:worker), at most %d printable characters", 2*maxValueLen)
+	} else if strings.HasPrefix(s.FederatedSubject, "*") {
+		// Every workload of the platform can get a token with Tollgate's
+		// audience; a pattern without a literal start binds all of them.
+		v.add("federated_subject", "must start with a literal part (e.g. system:serviceaccount:payments:* or repo:acme/deploy:*): a leading * would accept every workload of the issuer")
 	}
 	if len(s.FederatedClaims) > maxClaimConditions {
 		v.add("federated_claims", "at most %d conditions", maxClaimConditions)
@@ -206,6 +216,11 @@ func checkBindingFields(v *ValidationError, s ClientSpec) {
 	for k, val := range s.FederatedClaims {
 		if k == "" || len(k) > maxValueLen || printable(k) != k || len(val) > maxValueLen || printable(val) != val {
 			v.add("federated_claims", "names and values must be printable, at most %d characters", maxValueLen)
+			return
+		}
+		if val == "" {
+			// Often an unset shell variable (--federated-claim ref=$REF).
+			v.add("federated_claims", "claim %q has an empty value: give the value the workload's tokens must carry", k)
 			return
 		}
 	}

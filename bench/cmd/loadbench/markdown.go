@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 )
@@ -20,15 +21,25 @@ var keptSections = []struct{ title, fallback string }{
 	{scaleNotesTitle, "See the cost curves above."},
 }
 
-// sections splits a markdown document into its "## " sections: title to
-// body (without the heading line, without surrounding blank lines).
-func sections(doc string) map[string]string {
-	out := map[string]string{}
+// docSections are a markdown document's "## " sections: title to body
+// (without the heading line, without surrounding blank lines), and the
+// titles in the document's order.
+type docSections struct {
+	body   map[string]string
+	titles []string
+}
+
+// sections splits a markdown document into its "## " sections.
+func sections(doc string) docSections {
+	out := docSections{body: map[string]string{}}
 	var cur string
 	var body []string
 	flush := func() {
 		if cur != "" {
-			out[cur] = strings.Trim(strings.Join(body, "\n"), "\n")
+			if _, seen := out.body[cur]; !seen {
+				out.titles = append(out.titles, cur)
+			}
+			out.body[cur] = strings.Trim(strings.Join(body, "\n"), "\n")
 		}
 	}
 	inFence := false
@@ -76,9 +87,15 @@ func (b *bench) publish(rep *report, stdout io.Writer) error {
 	return os.WriteFile(b.o.out, buf.Bytes(), 0o644)
 }
 
-// writeMarkdown writes docs/BENCHMARKS.md; kept holds the previous file's
-// sections.
-func writeMarkdown(w *bytes.Buffer, rep *report, kept map[string]string) {
+// writeMarkdown writes docs/BENCHMARKS.md; prev holds the previous file's
+// sections. After the generated ones come the keptSections, then every
+// other section of prev's tail (from its first kept section on) that this
+// function does not write, in prev's order: hand-written figures of piece
+// benchmarks survive a new run, stale generated sections before the tail
+// do not.
+func writeMarkdown(w *bytes.Buffer, rep *report, prev docSections) {
+	kept := prev.body
+	start := w.Len()
 	w.WriteString("# Benchmarks\n\n")
 	w.WriteString("<!-- Written by `go run ./bench/cmd/loadbench`: run it again rather than editing the figures.\n")
 	w.WriteString("     The last sections (from Revocation propagation on) are carried over unchanged; `-scale` rewrites the cost curves. -->\n\n")
@@ -101,6 +118,14 @@ func writeMarkdown(w *bytes.Buffer, rep *report, kept map[string]string) {
 			body = k.fallback
 		}
 		fmt.Fprintf(w, "## %s\n\n%s\n\n", k.title, body)
+	}
+	written := sections(w.String()[start:]).body
+	tail := false
+	for _, t := range prev.titles {
+		tail = tail || slices.ContainsFunc(keptSections, func(k struct{ title, fallback string }) bool { return k.title == t })
+		if _, done := written[t]; tail && !done && strings.TrimSpace(kept[t]) != "" {
+			fmt.Fprintf(w, "## %s\n\n%s\n\n", t, kept[t])
+		}
 	}
 	trimmed := bytes.TrimRight(w.Bytes(), "\n")
 	w.Truncate(len(trimmed))

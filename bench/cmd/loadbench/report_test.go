@@ -89,18 +89,19 @@ func TestRSSVerdict(t *testing.T) {
 const previous = "# Benchmarks\n\nold intro\n\n## Old table\n\n| a |\n\n" +
 	"## Revocation propagation\n\nSee [REVOCATION.md](REVOCATION.md#measured): median 0.26 ms.\n\n" +
 	"## Piece benchmarks\n\n```sh\n## not a heading inside a fence\ngo test -bench .\n```\nHMAC 158 ns.\n\n" +
-	"## Cost curves (issue 13)\n\ncurves table\n"
+	"## Cost curves (issue 13)\n\ncurves table\n\n" +
+	"## Encrypted tokens\n\nhand-written figures\n"
 
 func TestSections(t *testing.T) {
 	t.Parallel()
 	s := sections(previous)
-	if got, want := s["Piece benchmarks"], "```sh\n## not a heading inside a fence\ngo test -bench .\n```\nHMAC 158 ns."; got != want {
+	if got, want := s.body["Piece benchmarks"], "```sh\n## not a heading inside a fence\ngo test -bench .\n```\nHMAC 158 ns."; got != want {
 		t.Errorf("Piece benchmarks = %q, want %q", got, want)
 	}
-	if got := s["Revocation propagation"]; got != "See [REVOCATION.md](REVOCATION.md#measured): median 0.26 ms." {
+	if got := s.body["Revocation propagation"]; got != "See [REVOCATION.md](REVOCATION.md#measured): median 0.26 ms." {
 		t.Errorf("Revocation propagation = %q", got)
 	}
-	if _, ok := s["not a heading inside a fence"]; ok {
+	if _, ok := s.body["not a heading inside a fence"]; ok {
 		t.Error("a line in a code fence was taken for a heading")
 	}
 }
@@ -151,7 +152,7 @@ func TestWriteMarkdown(t *testing.T) {
 	}
 	// The -scale run's section is carried over; the hand-written notes,
 	// absent from the previous file, get their fallback.
-	if !strings.HasSuffix(out, "HMAC 158 ns.\n\n## Cost curves (issue 13)\n\ncurves table\n\n## Cost curves: what the profiles show\n\nSee the cost curves above.\n") {
+	if !strings.HasSuffix(out, "HMAC 158 ns.\n\n## Cost curves (issue 13)\n\ncurves table\n\n## Cost curves: what the profiles show\n\nSee the cost curves above.\n\n## Encrypted tokens\n\nhand-written figures\n") {
 		t.Errorf("report does not end with the kept sections and one newline: %q", out[max(0, len(out)-200):])
 	}
 }
