@@ -137,7 +137,10 @@ func checkExtra(extra []byte) error {
 		return errors.New("accesstoken: extra claims are not a JSON object")
 	}
 	for name := range members {
-		if slices.Contains(ownClaims, name) {
+		// Under case folding too: encoding/json matches struct fields
+		// case-insensitively, the last member winning, so "SUB" or "ſub"
+		// would replace sub for a Go verifier.
+		if slices.ContainsFunc(ownClaims, func(own string) bool { return strings.EqualFold(own, name) }) {
 			return fmt.Errorf("accesstoken: extra claim %q is one Tollgate sets", name)
 		}
 	}

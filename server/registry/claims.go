@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"slices"
 	"sort"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -38,7 +39,9 @@ func checkClaimsField(v *ValidationError, field string, raw json.RawMessage) []b
 		case name == "" || len(name) > maxClaimName || printable(name) != name:
 			v.add(field, "claim names must be 1 to %d printable ASCII characters", maxClaimName)
 			bad = true
-		case slices.Contains(registeredClaims, name):
+		case slices.ContainsFunc(registeredClaims, func(r string) bool { return strings.EqualFold(r, name) }):
+			// Case-insensitively: encoding/json matches struct fields so,
+			// the last member winning, and "SUB" would replace a Go API's sub.
 			v.add(field, "%q is a registered claim name that Tollgate sets itself; choose another", name)
 			bad = true
 		}
@@ -62,8 +65,14 @@ func checkSubjectClaims(v *ValidationError, claims, private json.RawMessage) (pu
 	var a, b map[string]json.RawMessage
 	_ = json.Unmarshal(pub, &a) // both were just encoded from such maps
 	_ = json.Unmarshal(priv, &b)
+	// Names differing only by case count as one: a Go API's struct field
+	// would take either value (encoding/json folds case).
+	folded := make(map[string]bool, len(a))
+	for name := range a {
+		folded[strings.ToLower(name)] = true
+	}
 	for _, name := range sortedNames(b) {
-		if _, dup := a[name]; dup {
+		if folded[strings.ToLower(name)] {
 			v.add("private_claims", "%q is also a public claim; a name is either public or private", name)
 		}
 	}
