@@ -168,12 +168,20 @@ func effectiveEnds(sorted []store.AudienceKey) []time.Time {
 }
 
 // current returns the newest key of aud that tokens are encrypted to at
-// now, or nil.
+// now; failing that, the open key that becomes active first, or nil. A
+// node whose clock is behind the one that made an audience's first key
+// (active at once, on that node's clock) sees it as pending: it encrypts
+// to it, already fetchable, rather than refusing the audience's tokens.
 func (s *snapshot) current(aud string, now time.Time) *entry {
 	keys := s.byAud[aud]
 	for i := len(keys) - 1; i >= 0; i-- {
 		if keys[i].encrypts(now) {
 			return keys[i]
+		}
+	}
+	for _, e := range keys {
+		if now.Before(e.activeAt) && (e.end.IsZero() || now.Before(e.end)) {
+			return e
 		}
 	}
 	return nil
