@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/tollgate/tollgate/server/encryption"
 	"github.com/tollgate/tollgate/store"
 )
 
@@ -24,6 +25,9 @@ const errAccessDenied = "access_denied"
 type AudienceKeys interface {
 	// Encrypted reports whether tokens for aud are encrypted.
 	Encrypted(aud string) bool
+	// Keys lists the keys of aud that may still decrypt a token, without
+	// key material.
+	Keys(aud string) []encryption.KeyInfo
 	// DecryptionJWKS returns the private JWK Set (RFC 7517 §5) of every
 	// key of those audiences that may still decrypt a token.
 	DecryptionJWKS(auds []string) []byte
@@ -70,14 +74,17 @@ func audienceKeysHandler(auth ClientAuthenticator, g *guard, ak AudienceKeys, lo
 	}
 }
 
-// encryptedAudiences returns those of auds whose tokens are encrypted.
+// encryptedAudiences returns those of auds whose tokens are encrypted, or
+// were until recently: an audience whose encryption was turned off keeps
+// its keys until the tokens encrypted to them have expired, and its API
+// (a new instance above all) needs them until then.
 func encryptedAudiences(auds []string, ak AudienceKeys) []string {
 	if ak == nil {
 		return nil
 	}
 	var out []string
 	for _, a := range auds {
-		if ak.Encrypted(a) {
+		if ak.Encrypted(a) || len(ak.Keys(a)) > 0 {
 			out = append(out, a)
 		}
 	}
