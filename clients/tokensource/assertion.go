@@ -35,8 +35,10 @@ type PrivateKeyJWT struct {
 	// KeyID is the kid of Key in the client's registered JWK Set; set it
 	// when the set holds more than one key (during a rotation).
 	KeyID string
-	// Audience is the assertion's aud (default: TokenURL).
-	Audience string
+	// Audience is the assertion's aud (default: TokenURL); TokenAudience,
+	// if set, asks for tokens for that one of the client's audiences.
+	Audience      string
+	TokenAudience string
 	// Lifetime is how long each assertion is valid (default 2m; Tollgate
 	// refuses more than 5m by default). Each is used once.
 	Lifetime time.Duration
@@ -74,7 +76,7 @@ func NewPrivateKeyJWT(ctx context.Context, c PrivateKeyJWT) (*Source, error) {
 	if life == 0 {
 		life = 2 * time.Minute
 	}
-	s := &Source{ctx: ctx, o: o, tokenURL: c.TokenURL, form: clientCredentialsForm(c.Scopes), auth: func(*http.Request) {}, prover: prover}
+	s := &Source{ctx: ctx, o: o, tokenURL: c.TokenURL, form: clientCredentialsForm(c.Scopes, c.TokenAudience), auth: func(*http.Request) {}, prover: prover}
 	s.assertion = func() (string, error) { return signer.Sign(aud, o.Now(), life) }
 	return s, nil
 }
@@ -91,6 +93,9 @@ type Federated struct {
 	TokenFile string
 	// Scopes requested; none means the client's default scopes.
 	Scopes []string
+	// Audience, if set, asks for tokens for that one of the client's
+	// audiences.
+	Audience string
 	Options
 }
 
@@ -108,16 +113,19 @@ func NewFederated(ctx context.Context, c Federated) (*Source, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	s := &Source{ctx: ctx, o: o, tokenURL: c.TokenURL, form: clientCredentialsForm(c.Scopes), auth: func(*http.Request) {}, prover: prover}
+	s := &Source{ctx: ctx, o: o, tokenURL: c.TokenURL, form: clientCredentialsForm(c.Scopes, c.Audience), auth: func(*http.Request) {}, prover: prover}
 	s.form.Set("client_id", c.ClientID)
 	s.assertion = func() (string, error) { return readTokenFile(c.TokenFile) }
 	return s, nil
 }
 
-func clientCredentialsForm(scopes []string) url.Values {
+func clientCredentialsForm(scopes []string, audience string) url.Values {
 	form := url.Values{"grant_type": {"client_credentials"}}
 	if len(scopes) > 0 {
 		form.Set("scope", strings.Join(scopes, " "))
+	}
+	if audience != "" {
+		form.Set("audience", audience)
 	}
 	return form
 }

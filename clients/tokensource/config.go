@@ -56,6 +56,10 @@ type ClientCredentials struct {
 	ClientSecret string
 	// Scopes requested; none means the client's default scopes.
 	Scopes []string
+	// Audience, if set, asks for tokens for that one of the client's
+	// audiences (Tollgate's audience parameter); needed to reach an
+	// encrypted audience when the client has several.
+	Audience string
 	Options
 }
 

@@ -75,10 +75,7 @@ func NewClientCredentials(ctx context.Context, c ClientCredentials) (*Source, er
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	form := url.Values{"grant_type": {"client_credentials"}}
-	if len(c.Scopes) > 0 {
-		form.Set("scope", strings.Join(c.Scopes, " "))
-	}
+	form := clientCredentialsForm(c.Scopes, c.Audience)
 	id, secret := url.QueryEscape(c.ClientID), url.QueryEscape(c.ClientSecret)
 	return &Source{
 		ctx: ctx, o: o, tokenURL: c.TokenURL, form: form, prover: prover,

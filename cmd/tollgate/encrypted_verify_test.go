@@ -12,9 +12,8 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
-	"golang.org/x/oauth2"
-	"golang.org/x/oauth2/clientcredentials"
 
+	"github.com/tollgate/tollgate/clients/tokensource"
 	"github.com/tollgate/tollgate/clients/verify"
 )
 
@@ -53,19 +52,18 @@ func newVerifyEnv(t *testing.T, b backend) *verifyEnv {
 	return e
 }
 
-// sdkToken gets a new token for aud with golang.org/x/oauth2's client
-// credentials flow, as a Go caller would (clients/tokensource has no
-// audience parameter for client_credentials). Config.Token fetches anew
-// on every call.
+// sdkToken gets a new token for aud with clients/tokensource, as a Go
+// caller would (a new Source each time, so never a cached token).
 func (e *verifyEnv) sdkToken(t *testing.T, aud string) string {
 	t.Helper()
-	cfg := clientcredentials.Config{
-		ClientID: e.caller.id, ClientSecret: e.caller.secret,
-		TokenURL:       e.vars["TOLLGATE_ISSUER"] + "/oauth2/token",
-		EndpointParams: url.Values{"audience": {aud}},
-		AuthStyle:      oauth2.AuthStyleInHeader,
+	src, err := tokensource.NewClientCredentials(t.Context(), tokensource.ClientCredentials{
+		TokenURL: e.vars["TOLLGATE_ISSUER"] + "/oauth2/token",
+		ClientID: e.caller.id, ClientSecret: e.caller.secret, Audience: aud,
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
-	tok, err := cfg.Token(context.Background())
+	tok, err := src.Token()
 	if err != nil {
 		t.Fatalf("token for %s: %v", aud, err)
 	}

@@ -34,12 +34,6 @@ type Introspector interface {
 	Introspect(ctx context.Context, tok, hint string) (*introspection.Result, error)
 }
 
-// KeyRing lists and rotates signing keys; *keys.Manager implements it.
-type KeyRing interface {
-	Keys() []store.SigningKey
-	Rotate(ctx context.Context) (*store.SigningKey, error)
-}
-
 // Deps are what the admin handlers need.
 type Deps struct {
 	Registry *registry.Registry
@@ -47,7 +41,7 @@ type Deps struct {
 	Users    store.UserStore
 	APIKeys  store.APIKeyStore
 	Audit    store.AuditStore
-	Keys     KeyRing
+	Keys     registry.KeyRing
 	Tokens   Introspector
 	Logger   *slog.Logger
 	Now      func() time.Time

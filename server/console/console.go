@@ -39,12 +39,6 @@ type Budget interface {
 	Succeeded(c *gin.Context, username string)
 }
 
-// KeyRing lists and rotates signing keys; *keys.Manager implements it.
-type KeyRing interface {
-	Keys() []store.SigningKey
-	Rotate(ctx context.Context) (*store.SigningKey, error)
-}
-
 // Deps are what the console needs.
 type Deps struct {
 	Registry *registry.Registry
@@ -52,7 +46,7 @@ type Deps struct {
 	Users    store.UserStore
 	APIKeys  store.APIKeyStore
 	Audit    store.AuditStore
-	Keys     KeyRing
+	Keys     registry.KeyRing
 	// Passwords checks sign-ins; Budget (filled in by package server)
 	// applies the failure budgets to them.
 	Passwords PasswordVerifier

@@ -12,6 +12,13 @@ type KeyRotator interface {
 	Rotate(ctx context.Context) (*store.SigningKey, error)
 }
 
+// KeyRing lists and rotates signing keys, for the admin API and the
+// console; *keys.Manager implements it.
+type KeyRing interface {
+	KeyRotator
+	Keys() []store.SigningKey
+}
+
 // signingKeyView is a new signing key's public facts, for the audit log.
 type signingKeyView struct {
 	KID       string    `json:"kid"`
