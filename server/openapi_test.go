@@ -362,8 +362,9 @@ func FuzzETagListed(f *testing.F) {
 	f.Add(`,,,"`, `"`)
 	f.Fuzz(func(t *testing.T, field, etag string) {
 		_ = etagListed([]string{field}, etag)
-		// Ours are quoted base64url: no commas, no surrounding space.
-		if etag == "" || strings.Contains(etag, ",") || strings.TrimSpace(etag) != etag {
+		// Ours are quoted base64url: a leading quote (so never a "W/"
+		// prefix of their own), no commas, no surrounding space.
+		if !strings.HasPrefix(etag, `"`) || strings.Contains(etag, ",") || strings.TrimSpace(etag) != etag {
 			return
 		}
 		if !etagListed([]string{field + ", " + etag}, etag) || !etagListed([]string{"W/" + etag}, etag) {
