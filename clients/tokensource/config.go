@@ -3,6 +3,7 @@ package tokensource
 import (
 	"crypto"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -24,7 +25,8 @@ const (
 // Options tune a Source; zero values mean the defaults.
 type Options struct {
 	// HTTPClient makes the token requests (default: a client on
-	// http.DefaultTransport). Timeout bounds each request.
+	// http.DefaultTransport). Timeout bounds each request. Redirects are
+	// refused unless it sets CheckRedirect itself.
 	HTTPClient *http.Client
 	Timeout    time.Duration // default 10s
 	// RenewBefore is how long before expiry a token is renewed (default
@@ -95,9 +97,15 @@ func (o Options) withDefaults() (Options, error) {
 	if o.MaxBackoff < o.MinBackoff {
 		errs = append(errs, errors.New("tokensource: MaxBackoff is less than MinBackoff"))
 	}
-	if o.HTTPClient == nil {
-		o.HTTPClient = &http.Client{}
+	// A copy, so that the caller's client is left as it was.
+	var c http.Client
+	if o.HTTPClient != nil {
+		c = *o.HTTPClient
 	}
+	if c.CheckRedirect == nil {
+		c.CheckRedirect = refuseRedirect
+	}
+	o.HTTPClient = &c
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -124,4 +132,12 @@ func checkScopes(scopes []string) error {
 		}
 	}
 	return nil
+}
+
+// refuseRedirect keeps token requests where TokenURL says. RFC 6749 gives
+// the token endpoint no redirects, and a followed 307 or 308 would send
+// the request again, credentials in its body (an API key, a client
+// assertion) included, to wherever the answer points.
+func refuseRedirect(req *http.Request, _ []*http.Request) error {
+	return fmt.Errorf("the token endpoint redirected to %s; token requests carry credentials and are not followed: set TokenURL to the endpoint itself", req.URL.Redacted())
 }
