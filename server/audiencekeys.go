@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/tollgate/tollgate/server/encryption"
+	"github.com/tollgate/tollgate/server/oauth"
 	"github.com/tollgate/tollgate/store"
 )
 
@@ -49,6 +50,11 @@ func audienceKeysHandler(auth ClientAuthenticator, g *guard, ak AudienceKeys, lo
 			requested = form.Get("audience")
 		} else {
 			cl, err = authenticateBasic(c, auth, g)
+		}
+		if err == nil && len(c.QueryArray("audience")) > 1 {
+			// RFC 6749 §3.1: a parameter is sent at most once; answering
+			// for the first of several would hide the caller's mistake.
+			err = oauth.New(oauth.InvalidRequest, "give audience at most once")
 		}
 		if err != nil {
 			renderOAuthError(c, log, err, true)

@@ -216,6 +216,7 @@ func TestAudienceKeysEndpoint(t *testing.T) {
 				{"without tollgate:decrypt", e.app, "", 403, "insufficient_scope"},
 				{"no encrypted audience", plain, "", 403, "access_denied"},
 				{"wrong secret", cred{e.api.id, "nope"}, "", 401, "invalid_client"},
+				{"audience twice", e.api, "?audience=" + url.QueryEscape(secretAPI) + "&audience=" + url.QueryEscape(otherAPI), 400, "invalid_request"},
 			} {
 				t.Run(tc.name, func(t *testing.T) {
 					set, r := e.audienceKeys(tc.c, tc.query)
