@@ -113,8 +113,28 @@ func appendPayload(dst []byte, c *Claims) ([]byte, error) {
 	return append(dst, '}'), nil
 }
 
+// MergeExtra joins two Extra objects whose names differ (a subject's
+// public and private claims, which the registry keeps apart) without
+// parsing them: the token endpoint is the hot path, and Sign vets the
+// result, refusing it if either was not a JSON object.
+func MergeExtra(a, b []byte) []byte {
+	ma, mb := extraMembers(a), extraMembers(b)
+	switch {
+	case len(mb) == 0:
+		return a
+	case len(ma) == 0:
+		return b
+	}
+	out := make([]byte, 0, len(ma)+len(mb)+3)
+	out = append(out, '{')
+	out = append(out, ma...)
+	out = append(out, ',')
+	out = append(out, mb...)
+	return append(out, '}')
+}
+
 // extraMembers returns the members of the JSON object extra without its
-// braces (checkExtra has vetted it).
+// braces (checkExtra vets the object).
 func extraMembers(extra []byte) []byte {
 	b := bytes.TrimSpace(extra)
 	if len(b) < 2 {

@@ -1,7 +1,6 @@
 package grant
 
 import (
-	"bytes"
 	"slices"
 
 	"github.com/tollgate/tollgate/server/oauth"
@@ -66,33 +65,4 @@ func (e *Engine) encryptedTo(aud []string) string {
 // encrypted tokens.
 type subjectClaims struct {
 	public, private []byte
-}
-
-// mergeClaims joins two JSON objects whose names do not collide (the
-// registry refuses that) without parsing them: the token endpoint is the
-// hot path, and accesstoken.Sign vets the result.
-func mergeClaims(a, b []byte) []byte {
-	ma, mb := members(a), members(b)
-	switch {
-	case len(mb) == 0:
-		return a
-	case len(ma) == 0:
-		return b
-	}
-	out := make([]byte, 0, len(ma)+len(mb)+3)
-	out = append(out, '{')
-	out = append(out, ma...)
-	out = append(out, ',')
-	out = append(out, mb...)
-	return append(out, '}')
-}
-
-// members returns the members of the JSON object obj without its braces,
-// or nil for an empty or absent object.
-func members(obj []byte) []byte {
-	b := bytes.TrimSpace(obj)
-	if len(b) < 2 || b[0] != '{' || b[len(b)-1] != '}' {
-		return b // not an object: left for Sign to refuse
-	}
-	return bytes.TrimSpace(b[1 : len(b)-1])
 }

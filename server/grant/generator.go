@@ -87,7 +87,7 @@ func (e *Engine) issue(c *accesstoken.Claims, sc subjectClaims, now time.Time, t
 		c.Extra = sc.public
 		return accesstoken.Sign(key, c)
 	}
-	c.Extra = mergeClaims(sc.public, sc.private)
+	c.Extra = accesstoken.MergeExtra(sc.public, sc.private)
 	jws, err := accesstoken.Sign(key, c)
 	c.Extra = sc.public // only what a plain token of the subject shows stays around
 	if err != nil {
