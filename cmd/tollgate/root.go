@@ -51,9 +51,14 @@ func (e *env) loadConfig() (config.Config, error) {
 
 // logger builds the process logger from the configuration.
 func (e *env) logger(cfg config.Config) *slog.Logger {
+	return slog.New(logHandler(cfg, e.stderr))
+}
+
+// logHandler is the configured format and level, writing to w.
+func logHandler(cfg config.Config, w io.Writer) slog.Handler {
 	opts := &slog.HandlerOptions{Level: cfg.Log.SlogLevel()}
 	if cfg.Log.Format == "text" {
-		return slog.New(slog.NewTextHandler(e.stderr, opts))
+		return slog.NewTextHandler(w, opts)
 	}
-	return slog.New(slog.NewJSONHandler(e.stderr, opts))
+	return slog.NewJSONHandler(w, opts)
 }

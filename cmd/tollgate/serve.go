@@ -7,12 +7,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/tollgate/tollgate/config"
+	"github.com/tollgate/tollgate/server/logsink"
 )
 
 func serveCmd(e *env) *cobra.Command {
@@ -32,16 +34,36 @@ See docs/CONFIGURATION.md for every setting.`,
 			if err != nil {
 				return err
 			}
+			log, stopLog := e.serveLogger(cmd.Context(), cfg)
+			defer stopLog()
 			tp, stopTracing, err := newTracer(cmd.Context(), cfg.Server.Tracing, e.stderr)
 			if err != nil {
 				return err
 			}
 			defer stopTracing(context.WithoutCancel(cmd.Context()))
-			log := e.logger(cfg)
 			redis.SetLogger(goRedisLog{log: log})
 			return serve(cmd.Context(), cfg, log, tp, nil)
 		},
 	}
+}
+
+// logFlushGap is how long a busy server's log lines wait to be written
+// together (see server/logsink).
+const logFlushGap = 25 * time.Millisecond
+
+// serveLogger is the process logger for serve: its lines are batched into
+// few writes, as the request log is one line per request. stop writes what
+// is left and must be called before serve returns.
+func (e *env) serveLogger(ctx context.Context, cfg config.Config) (log *slog.Logger, stop func()) {
+	sink := logsink.New(e.stderr, logFlushGap)
+	// The log outlives ctx: shutdown is logged after the signal.
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sink.Run(ctx)
+	}()
+	return slog.New(logsink.Handler(logHandler(cfg, sink), sink)), func() { cancel(); <-done }
 }
 
 // serve runs the service until ctx is cancelled, then drains in-flight
