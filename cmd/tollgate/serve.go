@@ -36,6 +36,7 @@ See docs/CONFIGURATION.md for every setting.`,
 			}
 			log, stopLog := e.serveLogger(cmd.Context(), cfg)
 			defer stopLog()
+			defer paceGC(context.WithoutCancel(cmd.Context()), e.getenv("GOGC"), log)()
 			tp, stopTracing, err := newTracer(cmd.Context(), cfg.Server.Tracing, e.stderr)
 			if err != nil {
 				return err
