@@ -63,12 +63,16 @@ func (w *Writer) Flush() error {
 	w.wmu.Lock()
 	defer w.wmu.Unlock()
 	w.mu.Lock()
+	if len(w.buf) == 0 {
+		// Nothing to swap: swapping an empty buf for spare would leave
+		// both naming one array, and the next batch would be written from
+		// the array the writers append to.
+		w.mu.Unlock()
+		return nil
+	}
 	batch := w.buf
 	w.buf = w.spare[:0]
 	w.mu.Unlock()
-	if len(batch) == 0 {
-		return nil
-	}
 	_, err := w.out.Write(batch)
 	w.spare = batch[:0]
 	return err

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -156,6 +157,43 @@ func TestHandlerWritesWarningsAtOnce(t *testing.T) {
 	got, _ := r.snapshot()
 	if !strings.Contains(got, `"msg":"request","node":"n1"`) || !strings.Contains(got, `"msg":"disk slow","node":"n1","g":{"ms":3}`) {
 		t.Fatalf("after a warning the output is %q, want both lines with their attributes", got)
+	}
+}
+
+// reentrant is an output that, when armed, has a line arrive while a
+// batch is being written, as a concurrent writer would, and keeps what it
+// was given only after that.
+type reentrant struct {
+	w     *Writer
+	armed bool
+	got   []string
+}
+
+func (r *reentrant) Write(p []byte) (int, error) {
+	if r.armed {
+		r.armed = false
+		io.WriteString(r.w, "late\n")
+	}
+	r.got = append(r.got, string(p))
+	return len(p), nil
+}
+
+// TestEmptyFlushKeepsBuffersApart: a flush with nothing buffered must not
+// leave the batch being written and the buffer being filled on one array.
+func TestEmptyFlushKeepsBuffersApart(t *testing.T) {
+	t.Parallel()
+	r := &reentrant{}
+	w := New(r, time.Hour) // Run is not running: only Flush writes
+	r.w = w
+	io.WriteString(w, "one\n")
+	w.Flush()
+	w.Flush() // nothing buffered
+	io.WriteString(w, "two\n")
+	r.armed = true
+	w.Flush()
+	w.Flush()
+	if want := []string{"one\n", "two\n", "late\n"}; !slices.Equal(r.got, want) {
+		t.Fatalf("batches %q, want %q: a batch was overwritten while it was written", r.got, want)
 	}
 }
 
