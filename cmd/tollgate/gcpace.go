@@ -39,8 +39,7 @@ func paceGC(ctx context.Context, gogc string, log *slog.Logger) (stop func()) {
 		log.LogAttrs(ctx, slog.LevelDebug, "GOGC is set: the collector is paced as it says", slog.String("gogc", gogc))
 		return func() {}
 	}
-	found := debug.SetGCPercent(100)
-	debug.SetGCPercent(found)
+	found := gogcNow()
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
@@ -71,6 +70,13 @@ func paceGC(ctx context.Context, gogc string, log *slog.Logger) (stop func()) {
 		<-done
 		debug.SetGCPercent(found)
 	}
+}
+
+// gogcNow is the collector's GOGC in effect.
+func gogcNow() int {
+	s := []metrics.Sample{{Name: "/gc/gogc:percent"}}
+	metrics.Read(s)
+	return int(s[0].Value.Uint64())
 }
 
 func abs(n int) int {

@@ -5,7 +5,6 @@ import (
 	"io"
 	"log/slog"
 	"runtime/debug"
-	"runtime/metrics"
 	"testing"
 	"time"
 )
@@ -29,12 +28,6 @@ func TestGCPercent(t *testing.T) {
 			}
 		})
 	}
-}
-
-func gogcNow() uint64 {
-	s := []metrics.Sample{{Name: "/gc/gogc:percent"}}
-	metrics.Read(s)
-	return s[0].Value.Uint64()
 }
 
 // TestPaceGC: serve raises GOGC while the live heap is small, puts back

@@ -36,7 +36,7 @@ func (r *recorder) snapshot() (string, int) {
 }
 
 // start runs w until the test ends.
-func start(t *testing.T, w *Writer) (stop func()) {
+func start(t testing.TB, w *Writer) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); w.Run(ctx) }()
@@ -219,15 +219,12 @@ func BenchmarkRequestLine(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			defer f.Close()
+			b.Cleanup(func() { f.Close() }) // after the Writer's last flush (cleanups run last first)
 			var out io.Writer = f
 			var h slog.Handler = slog.NewJSONHandler(f, nil)
 			if batched {
 				w := New(f, 25*time.Millisecond)
-				ctx, cancel := context.WithCancel(context.Background())
-				done := make(chan struct{})
-				go func() { defer close(done); w.Run(ctx) }()
-				defer func() { cancel(); <-done }()
+				start(b, w)
 				out = w
 				h = Handler(slog.NewJSONHandler(out, nil), w)
 			}
