@@ -39,22 +39,53 @@ func paceGC(ctx context.Context, gogc string, log *slog.Logger) (stop func()) {
 		log.LogAttrs(ctx, slog.LevelDebug, "GOGC is set: the collector is paced as it says", slog.String("gogc", gogc))
 		return func() {}
 	}
-	found := gogcNow()
+	return pace(ctx, gcRuntime{}, gcPaceEvery)
+}
+
+// gcKnob is what pace reads and turns: the process's collector, or a
+// test's stand-in (GOGC belongs to the whole process, which parallel tests
+// share).
+type gcKnob interface {
+	live() (uint64, bool)
+	percent() int
+	setPercent(int)
+}
+
+type gcRuntime struct{}
+
+func (gcRuntime) live() (uint64, bool) {
+	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return 0, false
+	}
+	return s[0].Value.Uint64(), true
+}
+
+func (gcRuntime) percent() int {
+	s := []metrics.Sample{{Name: "/gc/gogc:percent"}}
+	metrics.Read(s)
+	return int(s[0].Value.Uint64())
+}
+
+func (gcRuntime) setPercent(p int) { debug.SetGCPercent(p) }
+
+// pace is paceGC's loop over k, reading every every.
+func pace(ctx context.Context, k gcKnob, every time.Duration) (stop func()) {
+	found := k.percent()
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		live := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
 		cur := found
-		t := time.NewTicker(gcPaceEvery)
+		t := time.NewTicker(every)
 		defer t.Stop()
 		for {
-			metrics.Read(live)
-			if live[0].Value.Kind() == metrics.KindUint64 {
-				// Only a change of more than a tenth is worth the call,
-				// which takes the heap lock.
-				if p := gcPercent(live[0].Value.Uint64()); 10*abs(p-cur) > cur {
-					debug.SetGCPercent(p)
+			// Only a change of more than a tenth is worth the call, which
+			// takes the heap lock.
+			if live, ok := k.live(); ok {
+				if p := gcPercent(live); 10*abs(p-cur) > cur {
+					k.setPercent(p)
 					cur = p
 				}
 			}
@@ -68,15 +99,8 @@ func paceGC(ctx context.Context, gogc string, log *slog.Logger) (stop func()) {
 	return func() {
 		cancel()
 		<-done
-		debug.SetGCPercent(found)
+		k.setPercent(found)
 	}
-}
-
-// gogcNow is the collector's GOGC in effect.
-func gogcNow() int {
-	s := []metrics.Sample{{Name: "/gc/gogc:percent"}}
-	metrics.Read(s)
-	return int(s[0].Value.Uint64())
 }
 
 func abs(n int) int {

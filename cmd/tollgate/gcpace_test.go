@@ -4,7 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"runtime/debug"
+	"sync"
 	"testing"
 	"time"
 )
@@ -30,37 +30,66 @@ func TestGCPercent(t *testing.T) {
 	}
 }
 
-// TestPaceGC: serve raises GOGC while the live heap is small, puts back
-// what it found when it stops, and leaves an operator's GOGC alone. Not
-// parallel: GOGC belongs to the process.
-func TestPaceGC(t *testing.T) {
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	old := debug.SetGCPercent(100)
-	t.Cleanup(func() { debug.SetGCPercent(old) })
+// knob is a collector whose live heap the test sets.
+type knob struct {
+	mu   sync.Mutex
+	heap uint64
+	gogc int
+	sets []int
+}
 
-	t.Run("GOGC set", func(t *testing.T) {
-		stop := paceGC(context.Background(), "100", log)
-		time.Sleep(50 * time.Millisecond)
-		if got := gogcNow(); got != 100 {
-			t.Fatalf("GOGC = %d with GOGC=100 in the environment, want 100", got)
+func (k *knob) live() (uint64, bool) { k.mu.Lock(); defer k.mu.Unlock(); return k.heap, true }
+func (k *knob) percent() int         { k.mu.Lock(); defer k.mu.Unlock(); return k.gogc }
+func (k *knob) setPercent(p int) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.gogc = p
+	k.sets = append(k.sets, p)
+}
+
+func (k *knob) waitFor(t *testing.T, want int) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Second)
+	for k.percent() != want {
+		if time.Now().After(deadline) {
+			t.Fatalf("GOGC = %d, want %d", k.percent(), want)
 		}
-		stop()
-	})
-	t.Run("GOGC unset", func(t *testing.T) {
-		stop := paceGC(context.Background(), "", log)
-		// The test binary's live heap is far below the headroom, and the
-		// first reading is taken at once.
-		deadline := time.Now().Add(2 * time.Second)
-		for gogcNow() <= 100 && time.Now().Before(deadline) {
-			time.Sleep(10 * time.Millisecond)
-		}
-		raised := gogcNow()
-		stop()
-		if raised <= 100 || raised > gcMaxPercent {
-			t.Fatalf("GOGC = %d while the live heap is small, want 101–%d", raised, gcMaxPercent)
-		}
-		if got := gogcNow(); got != 100 {
-			t.Fatalf("GOGC = %d after stop, want the 100 it found", got)
-		}
-	})
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestPaceGC: GOGC follows the live heap, small changes are not applied,
+// and stop puts back what pacing found.
+func TestPaceGC(t *testing.T) {
+	t.Parallel()
+	k := &knob{heap: 8 << 20, gogc: 100}
+	stop := pace(context.Background(), k, time.Millisecond)
+	k.waitFor(t, 400)
+	k.mu.Lock()
+	k.heap = 8<<20 + 1<<18 // 8.25 MiB: 387, within a tenth of 400
+	k.mu.Unlock()
+	time.Sleep(20 * time.Millisecond)
+	if got := k.percent(); got != 400 {
+		t.Fatalf("GOGC = %d after a small change of the live heap, want 400 kept", got)
+	}
+	k.mu.Lock()
+	k.heap = 64 << 20
+	k.mu.Unlock()
+	k.waitFor(t, 100)
+	stop()
+	if got := k.percent(); got != 100 {
+		t.Fatalf("GOGC = %d after stop, want the 100 it found", got)
+	}
+}
+
+// TestPaceGCLeavesGOGCAlone: with GOGC in the environment serve does not
+// touch the collector.
+func TestPaceGCLeavesGOGCAlone(t *testing.T) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	before := gcRuntime{}.percent()
+	stop := paceGC(context.Background(), "100", log)
+	stop()
+	if got := (gcRuntime{}).percent(); got != before {
+		t.Fatalf("GOGC = %d after pacing with GOGC set, want %d untouched", got, before)
+	}
 }
